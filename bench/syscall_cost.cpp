@@ -1,0 +1,114 @@
+// The syscalls alone, no peer and no data: what a socket()+close() pair
+// costs next to connect(AF_UNSPEC), with a bare syscall as the floor.
+// Pinned to one CPU; single-threaded.
+#include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "harness.hpp"
+#include "placement.hpp"
+#include "sockops.hpp"
+
+using namespace sockchurn;
+
+namespace {
+
+void skip_errno(benchmark::State& state, const char* call) {
+  const std::string why = std::string(call) + ": " + errno_name(errno) + " (" + std::strerror(errno) + ")";
+  state.SkipWithError(why.c_str());
+}
+
+// The floor: a syscall that does nothing (getppid is not cached by glibc).
+void getppid_floor(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(::syscall(SYS_getppid));
+}
+
+void socket_close(benchmark::State& state, int type) {
+  for (auto _ : state) {
+    const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      skip_errno(state, "socket");
+      break;
+    }
+    ::close(fd);
+  }
+}
+
+// A UDP peer that never receives anything: connect() on UDP sends nothing.
+Endpoint udp_peer(Fd& holder) {
+  holder = make_socket(AF_INET, SOCK_DGRAM);
+  bind_to(holder.get(), loopback_v4(0));
+  return local_endpoint(holder.get());
+}
+
+// connect() to the same peer again on an already connected UDP socket.
+void udp_reconnect(benchmark::State& state) {
+  Fd peer_fd;
+  const Endpoint peer = udp_peer(peer_fd);
+  Fd s = make_socket(AF_INET, SOCK_DGRAM);
+  for (auto _ : state) {
+    if (connect_to(s.get(), peer) != 0) {
+      skip_errno(state, "connect");
+      break;
+    }
+  }
+}
+
+// connect() then connect(AF_UNSPEC): unbound, every connect searches for an
+// ephemeral port (the disconnect released it); bound keeps its port.
+void udp_connect_disconnect(benchmark::State& state, bool bound) {
+  Fd peer_fd;
+  const Endpoint peer = udp_peer(peer_fd);
+  Fd s = make_socket(AF_INET, SOCK_DGRAM);
+  if (bound) bind_to(s.get(), loopback_v4(find_free_port(loopback_v4(0), SOCK_DGRAM)));
+  for (auto _ : state) {
+    if (connect_to(s.get(), peer) != 0) {
+      skip_errno(state, "connect");
+      break;
+    }
+    if (disconnect(s.get()) != 0) {
+      skip_errno(state, "connect(AF_UNSPEC)");
+      break;
+    }
+  }
+}
+
+// connect(AF_UNSPEC) on a socket that was never connected: the syscall's
+// fixed cost.
+void disconnect_unconnected(benchmark::State& state, int type) {
+  Fd s = make_socket(AF_INET, type);
+  for (auto _ : state) {
+    if (disconnect(s.get()) != 0) {
+      skip_errno(state, "connect(AF_UNSPEC)");
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  const CpuPlan plan = cpu_plan(Placement::same);
+  pin_this_thread(plan.client);
+  bench::add_machine_context();
+  benchmark::AddCustomContext("placement", "syscall: " + plan.describe);
+
+  benchmark::RegisterBenchmark("syscall/getppid", getppid_floor);
+  benchmark::RegisterBenchmark("syscall/socket_close/proto:tcp", socket_close, SOCK_STREAM);
+  benchmark::RegisterBenchmark("syscall/socket_close/proto:udp", socket_close, SOCK_DGRAM);
+  benchmark::RegisterBenchmark("syscall/disconnect_unconnected/proto:tcp", disconnect_unconnected, SOCK_STREAM);
+  benchmark::RegisterBenchmark("syscall/disconnect_unconnected/proto:udp", disconnect_unconnected, SOCK_DGRAM);
+  benchmark::RegisterBenchmark("syscall/connect/proto:udp", udp_reconnect);
+  benchmark::RegisterBenchmark("syscall/connect_disconnect/proto:udp/port:ephemeral", udp_connect_disconnect, false);
+  benchmark::RegisterBenchmark("syscall/connect_disconnect/proto:udp/port:bound", udp_connect_disconnect, true);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

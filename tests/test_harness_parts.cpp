@@ -1,0 +1,109 @@
+// The pieces the benchmark harness stands on: the ready line, the echo
+// server child process, CPU placement, system facts.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <signal.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "echo_process.hpp"
+#include "placement.hpp"
+#include "ready_line.hpp"
+#include "sysinfo.hpp"
+
+using namespace sockchurn;
+
+TEST(ReadyLine, RoundTrip) {
+  const EchoPorts p{41234, 41235, 41236};
+  EXPECT_EQ(ready_line(p), "sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236");
+  EXPECT_EQ(parse_ready_line(ready_line(p)), p);
+  EXPECT_EQ(parse_ready_line(ready_line(p) + "\n"), p);
+}
+
+TEST(ReadyLine, MalformedLinesAreRejected) {
+  for (const char* bad : {"", "sockchurn-echo ready", "sockchurn-echo ready tcp=1 tcp_once=2",
+                          "sockchurn-echo ready tcp=1 tcp_once=2 udp=0", "sockchurn-echo ready tcp=1 tcp_once=2 udp=65536",
+                          "sockchurn-echo ready tcp=x tcp_once=2 udp=3", "sockchurn-echo ready udp=3 tcp=1 tcp_once=2",
+                          "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 extra", "hello tcp=1 tcp_once=2 udp=3"})
+    EXPECT_EQ(parse_ready_line(bad), std::nullopt) << bad;
+}
+
+// Starting a child that is not an echo server fails with a message that says
+// what happened, and leaves no process behind.
+TEST(EchoProcess, MissingBinary) {
+  try {
+    EchoProcess p("/nonexistent/sockchurn-echo", {});
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exited before it was ready (exit status 127)"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EchoProcess, NotAReadyLine) {
+  try {
+    EchoProcess p("/bin/echo", {"hello"});
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("printed 'hello', not a ready line"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EchoProcess, NoReadyLineInTime) {
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    EchoProcess p("/bin/sleep", {"30"}, std::chrono::milliseconds(200));
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("printed no ready line within 200 ms"), std::string::npos) << e.what();
+  }
+  // The sleeping child was killed, not waited for.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+}
+
+TEST(EchoProcess, FakeServerPortsAndStop) {
+  // A shell that prints a ready line and then waits stands in for the server.
+  EchoProcess p("/bin/sh", {"-c", "echo 'sockchurn-echo ready tcp=10 tcp_once=11 udp=12'; exec sleep 30"});
+  EXPECT_EQ(p.ports(), (EchoPorts{10, 11, 12}));
+  EXPECT_TRUE(p.alive());
+  const int status = p.stop();
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
+  EXPECT_FALSE(p.alive());
+}
+
+TEST(Placement, ParseAndPlans) {
+  EXPECT_EQ(parse_placement("same"), Placement::same);
+  EXPECT_EQ(parse_placement("split"), Placement::split);
+  EXPECT_EQ(parse_placement("free"), Placement::free);
+  EXPECT_EQ(parse_placement("Same"), std::nullopt);
+  const CpuPlan same = cpu_plan(Placement::same);
+  ASSERT_TRUE(same.client && same.server);
+  EXPECT_EQ(CPU_COUNT(&*same.client), 1);
+  EXPECT_TRUE(CPU_EQUAL(&*same.client, &*same.server));
+  EXPECT_FALSE(cpu_plan(Placement::free).client.has_value());
+}
+
+TEST(Placement, PinningTakesEffect) {
+  const CpuPlan same = cpu_plan(Placement::same);
+  pin_this_thread(same.client);
+  cpu_set_t now;
+  ASSERT_EQ(sched_getaffinity(0, sizeof now, &now), 0);
+  EXPECT_TRUE(CPU_EQUAL(&now, &*same.client));
+  pin_this_thread(std::nullopt);  // back to every allowed CPU
+  ASSERT_EQ(sched_getaffinity(0, sizeof now, &now), 0);
+  EXPECT_GE(CPU_COUNT(&now), 1);
+}
+
+TEST(SysInfo, Facts) {
+  EXPECT_NE(kernel_release(), "?");
+  EXPECT_NE(read_sysctl("net.ipv4.ip_local_port_range"), "?");
+  EXPECT_EQ(read_sysctl("net.ipv4.no_such_sysctl"), "?");
+  EXPECT_NE(network_interfaces().find("lo"), std::string::npos);
+  const auto cpu0 = thread_cpu_ns();
+  volatile double x = 0;
+  for (int i = 0; i < 1000000; ++i) x = x + i;
+  EXPECT_GT(thread_cpu_ns(), cpu0);
+  EXPECT_GT(process_cpu_ns(::getpid()), 0);
+  EXPECT_GT(machine_busy_ns(), 0);
+}
