@@ -1,0 +1,502 @@
+#include "echo_server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <sys/socket.h>
+
+#include <boost/asio.hpp>
+
+namespace sockchurn::echo {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+using boost::system::error_code;
+using namespace std::chrono_literals;
+
+// Connections run on the io_context's executor itself: no type erasure and no
+// strand (a connection has one operation in flight at a time). Listeners,
+// their idle sweeps and the UDP loops each run on a strand, so that stop() can
+// reach them from any thread.
+using Executor = asio::io_context::executor_type;
+using Strand = asio::strand<Executor>;
+template <typename Ex>
+using Task = asio::awaitable<void, Ex>;
+using TcpSocket = asio::basic_stream_socket<tcp, Executor>;
+using TcpAcceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using UdpSocket = asio::basic_datagram_socket<udp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
+
+// Expected errors (EOF, ECONNRESET, EPIPE, cancellation) come back as values.
+template <typename Ex>
+auto as_value(error_code& ec) {
+  return asio::redirect_error(asio::use_awaitable_t<Ex>{}, ec);
+}
+
+// Unexpected exceptions leave the coroutine and end run().
+struct Rethrow {
+  void operator()(std::exception_ptr e) const {
+    if (e) std::rethrow_exception(e);
+  }
+};
+
+constexpr std::size_t kStreamBuffer = 64 * 1024;  // TCP echo read size
+constexpr std::size_t kSpareBuffers = 32;          // recycled per listener
+constexpr auto kAcceptBackoff = 100ms;             // after EMFILE and other persistent errors
+// The idle sweep runs this many times per idle timeout; a connection is closed
+// between 1 and 1 + 1/kSweepsPerTimeout timeouts after its last activity.
+constexpr std::uint32_t kSweepsPerTimeout = 4;
+
+std::string errno_name(int err) {
+  if (const char* name = strerrorname_np(err)) return name;
+  return "E" + std::to_string(err);
+}
+
+template <typename Endpoint>
+std::string endpoint_text(const Endpoint& ep) {
+  const auto addr = ep.address();
+  const std::string host = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  return host + ":" + std::to_string(ep.port());
+}
+
+void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+
+// Closes a connection from outside its coroutine, on any thread: the pending
+// read or write completes (EOF, EPIPE) and the coroutine ends. With `abort`
+// the final close() sends RST and leaves no TIME_WAIT; used for idle peers.
+void shut_down(int fd, bool abort) {
+  if (abort) {
+    const linger lg{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
+  ::shutdown(fd, SHUT_RDWR);
+}
+
+struct Counters {
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> active{0};
+  std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> closed_idle{0};
+  std::atomic<std::uint64_t> udp_datagrams{0};
+  std::atomic<std::uint64_t> udp_oversized{0};
+  std::atomic<std::uint64_t> accept_errors{0};
+};
+
+// A TCP connection as the idle sweep and stop() see it: an intrusive list
+// node living in the connection's coroutine frame.
+struct ConnEntry {
+  ConnEntry* prev = this;
+  ConnEntry* next = this;
+  int fd = -1;
+  std::atomic<std::uint32_t> last_tick{0};  // the sweep tick of the last read or write
+  bool closing = false;                     // guarded by Listener::mutex
+};
+
+struct Listener {
+  Listener(asio::io_context& ioc, bool once, std::size_t buffer_size)
+      : once(once), buffer_size(buffer_size), strand(ioc.get_executor()), acceptor(ioc.get_executor()),
+        backoff(ioc.get_executor()), sweep_timer(ioc.get_executor()) {}
+
+  const bool once;  // echo-once: one read, one write, close
+  const std::size_t buffer_size;
+  std::string name;  // "tcp 127.0.0.1:41234", for the log
+  Strand strand;     // runs the accept loop, the sweep and close()
+  TcpAcceptor acceptor;
+  Timer backoff;
+  Timer sweep_timer;
+  std::atomic<std::uint32_t> tick{0};  // advanced by each sweep
+  std::atomic<bool> stopping{false};   // written under `mutex`
+
+  std::mutex mutex;
+  ConnEntry conns;                                      // list head
+  std::vector<std::unique_ptr<char[]>> spare_buffers;  // read buffers for reuse
+
+  // On the strand: stop accepting and end every connection.
+  void close() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+      for (ConnEntry* c = conns.next; c != &conns; c = c->next) {
+        if (!std::exchange(c->closing, true)) shut_down(c->fd, false);
+      }
+    }
+    error_code ignored;
+    acceptor.close(ignored);
+    backoff.cancel();
+    sweep_timer.cancel();
+  }
+};
+
+// One connection's membership in its listener: registered (visible to the
+// sweep and stop()) and given a read buffer for its lifetime. Declared after
+// the socket, so it is gone before the socket's fd is closed.
+class Registration {
+ public:
+  Registration(Listener& listener, Counters& counters, int fd) : l_(listener), counters_(counters) {
+    entry_.fd = fd;
+    touch();
+    {
+      std::lock_guard lock(l_.mutex);
+      if (l_.stopping) return;
+      entry_.prev = l_.conns.prev;
+      entry_.next = &l_.conns;
+      l_.conns.prev->next = &entry_;
+      l_.conns.prev = &entry_;
+      registered_ = true;
+      if (!l_.spare_buffers.empty()) {
+        buffer_ = std::move(l_.spare_buffers.back());
+        l_.spare_buffers.pop_back();
+      }
+    }
+    if (!buffer_) buffer_.reset(new char[l_.buffer_size]);  // uninitialised on purpose
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  ~Registration() {
+    if (registered_) {
+      std::lock_guard lock(l_.mutex);
+      entry_.prev->next = entry_.next;
+      entry_.next->prev = entry_.prev;
+      if (l_.spare_buffers.size() < kSpareBuffers) l_.spare_buffers.push_back(std::move(buffer_));
+    }
+    counters_.active.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  explicit operator bool() const noexcept { return registered_; }
+  asio::mutable_buffer buffer() const noexcept { return asio::buffer(buffer_.get(), l_.buffer_size); }
+  // The only per-read bookkeeping: one relaxed store.
+  void touch() noexcept {
+    entry_.last_tick.store(l_.tick.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+
+ private:
+  Listener& l_;
+  Counters& counters_;
+  ConnEntry entry_;
+  std::unique_ptr<char[]> buffer_;
+  bool registered_ = false;
+};
+
+Task<Executor> serve(Listener& l, Counters& counters, TcpSocket socket) {
+  Registration reg(l, counters, socket.native_handle());
+  if (!reg) co_return;
+  const asio::mutable_buffer buffer = reg.buffer();
+  error_code ec;
+  do {
+    const std::size_t n = co_await socket.async_read_some(buffer, as_value<Executor>(ec));
+    if (ec) break;  // EOF, ECONNRESET, or shut down by the sweep or stop()
+    reg.touch();
+    co_await asio::async_write(socket, asio::buffer(buffer, n), as_value<Executor>(ec));
+    if (ec) break;  // EPIPE, ECONNRESET
+    reg.touch();
+  } while (!l.once);
+}  // the socket's fd is closed here
+
+bool resource_exhausted(const error_code& ec) {
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
+Task<Strand> sweep_idle(Listener& l, Counters& counters, std::chrono::milliseconds timeout) {
+  const auto period = std::max<std::chrono::milliseconds>(timeout / kSweepsPerTimeout, 1ms);
+  error_code ec;
+  while (!l.stopping) {
+    l.sweep_timer.expires_after(period);
+    co_await l.sweep_timer.async_wait(as_value<Strand>(ec));
+    if (ec || l.stopping) break;
+    const std::uint32_t now = l.tick.fetch_add(1, std::memory_order_relaxed) + 1;
+    std::lock_guard lock(l.mutex);
+    for (ConnEntry* c = l.conns.next; c != &l.conns; c = c->next) {
+      if (!c->closing && now - c->last_tick.load(std::memory_order_relaxed) > kSweepsPerTimeout) {
+        c->closing = true;
+        shut_down(c->fd, true);
+        bump(counters.closed_idle);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(Config c);
+  ~Impl();
+
+  bool admit() {
+    if (counters.active.fetch_add(1, std::memory_order_relaxed) < cfg.max_connections) return true;
+    counters.active.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  void stop();
+  Task<Strand> accept_loop(Listener& l);
+  Task<Strand> udp_loop(std::size_t index);
+
+  const Config cfg;
+  asio::io_context ioc;  // first member: the I/O objects below need it
+  Counters counters;
+  Ports ports;
+  Listener tcp{ioc, false, kStreamBuffer};
+  Listener once{ioc, true, cfg.max_message};
+  std::vector<Strand> udp_strands;
+  std::vector<UdpSocket> udp_sockets;  // one per thread, sharing the port (SO_REUSEPORT)
+  std::vector<std::unique_ptr<char[]>> udp_buffers;
+  std::atomic<bool> stop_requested{false};
+};
+
+namespace {
+
+Config validated(Config cfg) {
+  if (cfg.threads == 0) throw std::invalid_argument("threads must be at least 1");
+  if (cfg.max_connections == 0) throw std::invalid_argument("max_connections must be at least 1");
+  if (cfg.max_message == 0) throw std::invalid_argument("max_message must be at least 1");
+  if (cfg.idle_timeout.count() < 0) throw std::invalid_argument("idle_timeout must not be negative");
+  return cfg;
+}
+
+asio::ip::address listen_address(const std::string& text) {
+  std::string_view host = text;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  error_code ec;
+  const auto addr = asio::ip::make_address(std::string(host), ec);
+  if (ec) throw std::invalid_argument("invalid listen address '" + text + "' (a numeric IPv4 or IPv6 address)");
+  return addr;
+}
+
+template <typename Endpoint>
+[[noreturn]] void throw_listen_error(const error_code& ec, const char* protocol, const Endpoint& ep) {
+  throw std::system_error(ec, std::string("cannot listen on ") + protocol + " " + endpoint_text(ep) + ": " +
+                                  errno_name(ec.value()));
+}
+
+void listen_on(Listener& l, const tcp::endpoint& ep) {
+  error_code ec;
+  l.acceptor.open(ep.protocol(), ec);
+  if (!ec) l.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  // Accepted sockets inherit TCP_NODELAY from the listener: no setsockopt
+  // per connection.
+  if (!ec) l.acceptor.set_option(tcp::no_delay(true), ec);
+  if (!ec) l.acceptor.bind(ep, ec);
+  if (!ec) l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw_listen_error(ec, "tcp", ep);
+  l.name = "tcp " + endpoint_text(l.acceptor.local_endpoint());
+}
+
+void set_reuse_port(UdpSocket& s, const udp::endpoint& ep) {
+  const int one = 1;
+  if (::setsockopt(s.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    throw_listen_error(error_code(errno, asio::error::get_system_category()), "udp", ep);
+}
+
+}  // namespace
+
+Server::Impl::Impl(Config c)
+    : cfg(validated(std::move(c))), ioc(cfg.threads == 1 ? 1 : static_cast<int>(cfg.threads)) {
+  const auto addr = listen_address(cfg.listen);
+  listen_on(tcp, {addr, cfg.tcp_port});
+  listen_on(once, {addr, cfg.tcp_once_port});
+
+  // UDP: one socket per thread on one port, so datagrams are spread over
+  // threads. The first socket binds alone (a port 0 bind with SO_REUSEPORT
+  // could land on another process's port), the others join it.
+  udp::endpoint ep{addr, cfg.udp_port};
+  for (unsigned i = 0; i < cfg.threads; ++i) {
+    UdpSocket& s = udp_sockets.emplace_back(ioc.get_executor());
+    error_code ec;
+    s.open(ep.protocol(), ec);
+    if (ec) throw_listen_error(ec, "udp", ep);
+    if (i > 0) set_reuse_port(s, ep);
+    s.bind(ep, ec);
+    if (ec) throw_listen_error(ec, "udp", ep);
+    if (i == 0) {
+      ep = s.local_endpoint();
+      if (cfg.threads > 1) set_reuse_port(s, ep);
+    }
+    udp_strands.emplace_back(ioc.get_executor());
+    udp_buffers.emplace_back(new char[cfg.max_message + 1]);  // +1 detects oversized datagrams
+  }
+  ports = {tcp.acceptor.local_endpoint().port(), once.acceptor.local_endpoint().port(), ep.port()};
+
+  // Nothing runs before run().
+  for (Listener* l : {&tcp, &once}) {
+    asio::co_spawn(l->strand, accept_loop(*l), Rethrow{});
+    if (cfg.idle_timeout.count() > 0) asio::co_spawn(l->strand, sweep_idle(*l, counters, cfg.idle_timeout), Rethrow{});
+  }
+  for (std::size_t i = 0; i < udp_sockets.size(); ++i) asio::co_spawn(udp_strands[i], udp_loop(i), Rethrow{});
+}
+
+// Coroutine frames refer to the listeners: let every coroutine finish before
+// the members go, including when run() was never called or ended early.
+Server::Impl::~Impl() {
+  stop();
+  for (;;) {
+    try {
+      ioc.restart();
+      ioc.run();
+      break;
+    } catch (...) {
+    }
+  }
+}
+
+void Server::Impl::stop() {
+  if (stop_requested.exchange(true)) return;
+  for (Listener* l : {&tcp, &once}) asio::post(l->strand, [l] { l->close(); });
+  for (std::size_t i = 0; i < udp_sockets.size(); ++i) {
+    asio::post(udp_strands[i], [socket = &udp_sockets[i]] {
+      error_code ignored;
+      socket->close(ignored);
+    });
+  }
+}
+
+Task<Strand> Server::Impl::accept_loop(Listener& l) {
+  const Executor ex = ioc.get_executor();
+  bool failing = false;  // in an episode of accept errors: logged once
+  error_code ec;
+  while (!l.stopping) {
+    TcpSocket socket = co_await l.acceptor.async_accept(ex, as_value<Strand>(ec));
+    if (l.stopping) break;
+    if (ec) {
+      if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) break;
+      bump(counters.accept_errors);
+      // Running out of descriptors or memory does not go away at once: back
+      // off instead of spinning (the pending connection stays readable). Any
+      // error seen twice in a row is treated the same way.
+      const bool back_off = resource_exhausted(ec) || failing;
+      if (!failing) {
+        std::fprintf(stderr, "sockchurn-echo: accept on %s: %s (%s); retrying every %d ms\n", l.name.c_str(),
+                     errno_name(ec.value()).c_str(), ec.message().c_str(), static_cast<int>(kAcceptBackoff.count()));
+        failing = true;
+      }
+      if (back_off) {
+        l.backoff.expires_after(kAcceptBackoff);
+        co_await l.backoff.async_wait(as_value<Strand>(ec));
+      }
+      continue;
+    }
+    failing = false;
+    if (!admit()) {
+      // Over the limit: reset at once (no TIME_WAIT here), keep serving the rest.
+      bump(counters.refused);
+      socket.set_option(asio::socket_base::linger(true, 0), ec);
+      socket.close(ec);
+      continue;
+    }
+    bump(counters.accepted);
+    asio::co_spawn(ex, serve(l, counters, std::move(socket)), Rethrow{});
+  }
+}
+
+Task<Strand> Server::Impl::udp_loop(std::size_t index) {
+  UdpSocket& socket = udp_sockets[index];
+  const asio::mutable_buffer buffer(udp_buffers[index].get(), cfg.max_message + 1);
+  udp::endpoint peer;
+  error_code ec;
+  for (;;) {
+    const std::size_t n = co_await socket.async_receive_from(buffer, peer, as_value<Strand>(ec));
+    if (!socket.is_open()) break;  // stop()
+    if (ec) continue;
+    if (n > cfg.max_message) {
+      bump(counters.udp_oversized);
+      continue;
+    }
+    co_await socket.async_send_to(asio::buffer(buffer, n), peer, as_value<Strand>(ec));
+    if (!socket.is_open()) break;
+    if (!ec) bump(counters.udp_datagrams);
+  }
+}
+
+Server::Server(Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+
+Server::~Server() = default;
+
+Ports Server::ports() const { return impl_->ports; }
+
+void Server::run() {
+  std::mutex mutex;
+  std::exception_ptr failure;
+  const auto body = [&] {
+    try {
+      impl_->ioc.run();
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!failure) failure = std::current_exception();
+      impl_->ioc.stop();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (unsigned i = 1; i < impl_->cfg.threads; ++i) helpers.emplace_back(body);
+  body();
+  for (std::thread& t : helpers) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+void Server::stop() { impl_->stop(); }
+
+Stats Server::stats() const {
+  const Counters& c = impl_->counters;
+  const auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
+  return {get(c.accepted),      get(c.active),         get(c.refused),      get(c.closed_idle),
+          get(c.udp_datagrams), get(c.udp_oversized), get(c.accept_errors)};
+}
+
+boost::asio::io_context& Server::context() { return impl_->ioc; }
+
+BackgroundServer::BackgroundServer(Config cfg) : server_(std::move(cfg)), thread_([this] { server_.run(); }) {}
+
+BackgroundServer::~BackgroundServer() {
+  server_.stop();
+  thread_.join();
+}
+
+namespace {
+constexpr std::string_view kReadyPrefix = "sockchurn-echo ready ";
+
+// Takes "key=PORT" from the front of `rest`, then one separating space unless
+// `last`.
+bool take_port(std::string_view& rest, std::string_view key, bool last, std::uint16_t& port) {
+  if (rest.size() <= key.size() || rest.substr(0, key.size()) != key || rest[key.size()] != '=') return false;
+  rest.remove_prefix(key.size() + 1);
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+  if (ec != std::errc() || value == 0 || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
+  if (last) return rest.empty();
+  if (rest.empty() || rest.front() != ' ') return false;
+  rest.remove_prefix(1);
+  return true;
+}
+}  // namespace
+
+std::string ready_line(const Ports& p) {
+  return std::string(kReadyPrefix) + "tcp=" + std::to_string(p.tcp) + " tcp_once=" + std::to_string(p.tcp_once) +
+         " udp=" + std::to_string(p.udp);
+}
+
+std::optional<Ports> parse_ready_line(std::string_view line) {
+  if (line.ends_with('\n')) line.remove_suffix(1);
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  if (!line.starts_with(kReadyPrefix)) return std::nullopt;
+  line.remove_prefix(kReadyPrefix.size());
+  Ports p;
+  if (!take_port(line, "tcp", false, p.tcp) || !take_port(line, "tcp_once", false, p.tcp_once) ||
+      !take_port(line, "udp", true, p.udp))
+    return std::nullopt;
+  return p;
+}
+
+}  // namespace sockchurn::echo

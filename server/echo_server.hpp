@@ -1,0 +1,103 @@
+// The bundled echo server (Boost.Asio, C++20 coroutines): TCP echo, TCP
+// echo-once and UDP echo on three ports, with limits on connections, message
+// size and idle time. sockchurn-echo (main.cpp) is a thin command line over it;
+// tests run it in-process with BackgroundServer.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sockchurn::echo {
+
+struct Config {
+  std::string listen = "127.0.0.1";  // numeric IPv4 or IPv6 address ("::1", "[::1]")
+  std::uint16_t tcp_port = 0;        // 0: the kernel picks a free port
+  std::uint16_t tcp_once_port = 0;
+  std::uint16_t udp_port = 0;
+  unsigned threads = 1;                // threads running the io_context, the caller of run() included
+  std::size_t max_connections = 10000;  // open TCP connections, both TCP ports together
+  std::size_t max_message = 65536;      // echo-once read size; larger UDP datagrams are dropped
+  std::chrono::milliseconds idle_timeout{30000};  // 0: never close idle connections
+};
+
+struct Ports {
+  std::uint16_t tcp = 0;       // echoes everything until the peer closes
+  std::uint16_t tcp_once = 0;  // echoes the bytes of one read, then closes
+  std::uint16_t udp = 0;       // sends each datagram back to its source
+  bool operator==(const Ports&) const = default;
+};
+
+// Counters since construction.
+struct Stats {
+  std::uint64_t accepted = 0;       // TCP connections served (refused ones not counted)
+  std::uint64_t active = 0;         // TCP connections open now
+  std::uint64_t refused = 0;        // accepted over max_connections and reset at once
+  std::uint64_t closed_idle = 0;    // closed by the idle timeout
+  std::uint64_t udp_datagrams = 0;  // datagrams echoed
+  std::uint64_t udp_oversized = 0;  // datagrams over max_message, dropped
+  std::uint64_t accept_errors = 0;  // failed accept() calls (EMFILE, ...)
+};
+
+class Server {
+ public:
+  // Binds and listens on all three ports. Throws std::invalid_argument for a
+  // bad Config (unparsable address, zero threads or limits) and
+  // std::system_error naming the address, protocol and errno when a socket
+  // cannot be bound.
+  explicit Server(Config cfg);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  Ports ports() const;
+  // Serves until stop(): runs the io_context on cfg.threads threads, the
+  // caller's included. Rethrows an unexpected exception from any of them.
+  void run();
+  // Thread-safe and idempotent: closes the listeners and every connection;
+  // run() returns once they are gone.
+  void stop();
+  Stats stats() const;
+  // For signal_set in main.
+  boost::asio::io_context& context();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A Server running on its own thread for tests: run() starts in the
+// constructor, stop() and join in the destructor.
+class BackgroundServer {
+ public:
+  explicit BackgroundServer(Config cfg = {});
+  BackgroundServer(const BackgroundServer&) = delete;
+  BackgroundServer& operator=(const BackgroundServer&) = delete;
+  ~BackgroundServer();
+
+  Server& server() noexcept { return server_; }
+  Ports ports() const { return server_.ports(); }
+  Stats stats() const { return server_.stats(); }
+
+ private:
+  Server server_;
+  std::thread thread_;
+};
+
+// "sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236": the one line the
+// binary prints on stdout once it listens.
+std::string ready_line(const Ports& ports);
+// The inverse; a trailing "\n" or "\r\n" is accepted, anything else that
+// deviates (missing or extra fields, port 0 or > 65535) is rejected.
+std::optional<Ports> parse_ready_line(std::string_view line);
+
+}  // namespace sockchurn::echo
