@@ -344,6 +344,7 @@ std::string variant_name(Protocol protocol, const Variant& v, std::size_t payloa
 void probe(Protocol protocol, const Endpoint& target) {
   Fd s = make_socket(target.family(), protocol == Protocol::tcp ? SOCK_STREAM : SOCK_DGRAM);
   set_recv_timeout(s.get(), std::chrono::seconds(2));
+  if (protocol == Protocol::tcp) set_linger0(s.get());  // leave no TIME_WAIT to be counted later
   const std::string where = "the echo server at " + target.to_string() + " (" + std::string(to_string(protocol)) + ")";
   if (int e = connect_to(s.get(), target)) throw std::runtime_error("cannot reach " + where + ": " + error_name(e));
   const char ping[] = "sockchurn probe";

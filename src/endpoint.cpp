@@ -72,18 +72,30 @@ Endpoint parse_host(std::string_view text) {
 }
 
 Endpoint parse_endpoint(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == text.size())
-    throw std::invalid_argument("'" + std::string(text) + "' has no port: expected HOST:PORT or [IPv6]:PORT");
-  std::string_view host = text.substr(0, colon);
-  std::string_view port_text = text.substr(colon + 1);
-  if (host.find(':') != std::string_view::npos && !(host.front() == '[' && host.back() == ']'))
-    throw std::invalid_argument("'" + std::string(text) + "': an IPv6 address needs brackets, as in [::1]:PORT");
+  const std::string quoted = "'" + std::string(text) + "'";
+  std::string_view host, port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) throw std::invalid_argument(quoted + ": '[' without ']'");
+    host = text.substr(1, close - 1);
+    if (close + 1 == text.size() || text[close + 1] != ':')
+      throw std::invalid_argument(quoted + " has no port: expected [IPv6]:PORT");
+    port_text = text.substr(close + 2);
+    if (host.find(':') == std::string_view::npos)
+      throw std::invalid_argument(quoted + ": brackets are for IPv6 addresses only");
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) throw std::invalid_argument(quoted + " has no port: expected HOST:PORT");
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      throw std::invalid_argument(quoted + ": an IPv6 address needs brackets, as in [::1]:PORT");
+  }
+  if (port_text.empty()) throw std::invalid_argument(quoted + " has no port: expected HOST:PORT or [IPv6]:PORT");
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-    throw std::invalid_argument("'" + std::string(text) + "': port '" + std::string(port_text) +
-                                "' is not a number from 1 to 65535");
+    throw std::invalid_argument(quoted + ": port '" + std::string(port_text) + "' is not a number from 1 to 65535");
   Endpoint ep = parse_host(host);
   ep.set_port(static_cast<std::uint16_t>(port));
   return ep;

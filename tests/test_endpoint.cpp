@@ -65,14 +65,19 @@ TEST(ParseEndpoint, PortLimits) {
 }
 
 TEST(ParseEndpoint, MissingPortIsRejected) {
-  for (const std::string text : {"127.0.0.1", "127.0.0.1:", "[::1]:", "localhost"}) {
+  for (const std::string text : {"127.0.0.1", "127.0.0.1:", "[::1]:", "[::1]", "localhost"}) {
     const std::string msg = parse_error(text);
     EXPECT_TRUE(contains(msg, "'" + text + "'")) << msg;
     EXPECT_TRUE(contains(msg, "has no port")) << text << " -> " << msg;
   }
-  // A bracketed IPv6 address without a port is rejected too (the message
-  // currently talks about brackets rather than the missing port).
-  EXPECT_THROW(parse_endpoint("[::1]"), std::invalid_argument);
+}
+
+TEST(ParseEndpoint, BracketsAreForIpv6Only) {
+  for (const std::string text : {"[127.0.0.1]:80", "[localhost]:80"}) {
+    const std::string msg = parse_error(text);
+    EXPECT_TRUE(contains(msg, "brackets are for IPv6 addresses only")) << text << " -> " << msg;
+  }
+  EXPECT_TRUE(contains(parse_error("[::1:80"), "'[' without ']'"));
 }
 
 TEST(ParseEndpoint, PortOutOfRangeIsRejected) {
