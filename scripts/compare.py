@@ -1,0 +1,149 @@
+#!/usr/bin/python3
+"""Compare sockchurn results: reuse_unspec vs fresh sockets, or two result files.
+
+With one file: a table of ratios reuse_unspec / fresh_close and reuse_unspec /
+fresh_linger0 (per protocol, closer, payload, placement, threads and reuse
+port), the syscall costs, and the errored benchmarks. With two files (e.g. two
+kernels): the same ratios side by side with the change in percent.
+Ratios read as "reuse's advantage": > 1 means reuse is better, for rates and
+for costs alike. See docs/results-format.md.
+"""
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import pandas as pd  # noqa: E402
+
+import sockchurn_results as sr  # noqa: E402
+
+METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
+           "p50_us", "p99_us", "real_time_ns", "cpu_time_ns")
+TABLES = ("ratios", "syscall", "errors", "runs")
+PROG = "compare.py"
+
+
+class UsageProblem(Exception):
+    """A problem to report on one line with exit status 2."""
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", help="Google Benchmark JSON file from a sockchurn run (A)")
+    p.add_argument("results_b", nargs="?", metavar="results-b",
+                   help="second file (B) to compare with the first")
+    p.add_argument("--metric", choices=METRICS, default="exchanges_per_s",
+                   help="metric of the ratios (default: %(default)s); for per-exchange costs "
+                        "the ratio is fresh / reuse, so > 1 still means reuse is better")
+    p.add_argument("--all", action="store_true",
+                   help="also list every run (median exchanges/s, CPU, latency, TIME_WAIT, "
+                        "errors); with two files, every common run's metric side by side")
+    p.add_argument("--format", choices=sr.FORMATS, default="text",
+                   help="text (aligned, default), md (Markdown) or csv (raw numbers)")
+    p.add_argument("--table", choices=TABLES,
+                   help="print only this table (with --format csv: plain CSV, no title line)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    return p.parse_args(argv)
+
+
+def one_file(args, notes):
+    results = sr.load(args.results)
+    summary = sr.summarize(results)
+    tables = {}
+    if results.is_sockchurn:
+        if args.metric not in summary.columns:
+            notes.append(f"{args.results} has no {args.metric} values")
+        table = sr.ratio_table(results, args.metric, summary)
+        tables["ratios"] = sr.ratio_report(results, table, args.metric)
+        calls = sr.syscall_table(results, summary)
+        if len(calls) or args.table == "syscall":
+            tables["syscall"] = sr.syscall_report(results, calls)
+    else:
+        notes.append(f"no sockchurn benchmarks (tcp/, udp/, syscall/) in {args.results}; "
+                     f"showing the generic per-run table")
+    tables["errors"] = sr.errors_report(sr.errored_runs(summary))
+    if args.all or not results.is_sockchurn or args.table == "runs":
+        tables["runs"] = sr.runs_report(results, sr.run_order(results, summary))
+    header = [sr.provenance(results.context, results.source)]
+    return header, tables
+
+
+def two_files(args, notes):
+    a, b = sr.load(args.results), sr.load(args.results_b)
+    sa, sb = sr.summarize(a), sr.summarize(b)
+    common, only_a, only_b = sr.overlap(sa, sb)
+    if not common:
+        raise UsageProblem(f"{args.results} and {args.results_b} have no benchmarks in common "
+                           f"({len(sa)} and {len(sb)} runs): nothing to compare")
+    if only_a or only_b:
+        notes.append(f"partial overlap: {len(common)} runs in common, {len(only_a)} only in A, "
+                     f"{len(only_b)} only in B; only common runs are compared")
+    tables = {}
+    ratios_found = False
+    if a.is_sockchurn and b.is_sockchurn:
+        keys_b = sr.ratio_key_columns(b)
+        keys = [k for k in sr.ratio_key_columns(a) if k in keys_b]
+        table = sr.compare_ratio_tables(sr.ratio_table(a, args.metric, sa),
+                                        sr.ratio_table(b, args.metric, sb), keys)
+        ratios_found = len(table) > 0
+        tables["ratios"] = sr.compare_ratio_report(a, table, args.metric)
+    errors = pd.concat([sr.errored_runs(sa).assign(file="A"), sr.errored_runs(sb).assign(file="B")],
+                       ignore_index=True)
+    tables["errors"] = sr.errors_report(errors, title="errored benchmarks (excluded from every comparison)")
+    if args.all or not ratios_found or args.table == "runs":
+        metric = args.metric
+        if metric not in sa.columns or metric not in sb.columns:
+            notes.append(f"{metric} is missing from one or both files; comparing real_time_ns per run instead")
+            metric = "real_time_ns"
+        tables["runs"] = sr.compare_runs_report(sr.compare_runs(sa, sb, metric), metric)
+    header = [f"A = {sr.provenance(a.context, a.source)}", f"B = {sr.provenance(b.context, b.source)}"]
+    return header, tables
+
+
+def write(text, path):
+    if path is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise UsageProblem(f"cannot write {path}: {e.strerror}") from None
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    notes = []
+    try:
+        if args.results_b is None:
+            header, tables = one_file(args, notes)
+        else:
+            header, tables = two_files(args, notes)
+        if args.table:
+            if args.table not in tables:
+                raise UsageProblem(f"no {args.table} table for {args.results}"
+                                   + (f" and {args.results_b}" if args.results_b else ""))
+            tables = {args.table: tables[args.table]}
+        if args.format == "csv":
+            for note in notes:
+                print(f"{PROG}: note: {note}", file=sys.stderr)
+            header = []
+        else:
+            header = header + [f"note: {n}" for n in notes]
+        write(sr.render(list(tables.values()), args.format, header), args.output)
+    except (sr.ResultsError, UsageProblem) as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # Output piped into e.g. head: not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

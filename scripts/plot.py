@@ -1,0 +1,346 @@
+#!/usr/bin/python3
+"""Charts from one sockchurn results file, as PNG and SVG.
+
+Per CPU placement found in the file (same, split, free), five figures:
+throughput (exchanges/s vs client threads, TCP and UDP panels), speedup of
+reuse_unspec over each fresh strategy, client CPU per exchange, latency p50
+and p99, and TIME_WAIT sockets left per strategy; plus one figure of the
+syscall costs. Lines are medians over repetitions, error bars min-max.
+Errored benchmarks are left out and listed; a chart whose counters are
+missing is skipped with a note. Prints the files it wrote.
+"""
+
+import argparse
+import math
+import os
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+
+import sockchurn_results as sr  # noqa: E402
+
+PROG = "plot.py"
+FORMATS = ("png", "svg")
+GROUP_TITLES = {"tcp": "TCP", "udp": "UDP"}
+COLORS = {"fresh_close": "#1f77b4", "fresh_linger0": "#ff7f0e", "reuse_unspec": "#2ca02c",
+          "reconnect": "#9467bd", "keepalive": "#7f7f7f", "sendto": "#8c564b"}
+EXTRA_COLORS = ("#d62728", "#e377c2", "#bcbd22", "#17becf")
+LINESTYLES = {"client": "-", "server": "--"}
+MARKERS = {"ephemeral": "o", "bound": "s"}
+matplotlib.rcParams.update({"svg.hashsalt": "sockchurn", "font.size": 10,
+                            "axes.grid": True, "grid.alpha": 0.3})
+
+
+class NothingToPlot(Exception):
+    """The file has nothing this script can chart."""
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", help="Google Benchmark JSON file from a sockchurn run")
+    p.add_argument("-o", "--output", metavar="DIR", default="plots",
+                   help="directory for the charts (default: %(default)s/, created if needed)")
+    p.add_argument("--prefix", help="file name prefix (default: the results file's name "
+                                    "without .json)")
+    return p.parse_args(argv)
+
+
+def safe(text):
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text) or "_"
+
+
+def color_of(strategy, _extra={}):
+    if strategy in COLORS:
+        return COLORS[strategy]
+    return _extra.setdefault(strategy, EXTRA_COLORS[len(_extra) % len(EXTRA_COLORS)])
+
+
+def style(kind, closer, port):
+    return {"color": color_of(kind), "linestyle": LINESTYLES.get(closer, "-"),
+            "marker": MARKERS.get(port, "D" if port else "o"), "markersize": 5, "linewidth": 1.6}
+
+
+def thread_axis(ax, threads):
+    """Log2 x axis with one labelled tick per thread count (1, 2, 4, 8, 16)."""
+    ticks = sorted(set(threads))
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    if len(ticks) == 1:
+        ax.set_xlim(ticks[0] / 1.5, ticks[0] * 1.5)
+    else:
+        ax.set_xlim(ticks[0] / 1.25, ticks[-1] * 1.25)
+    ax.set_xlabel("client threads")
+
+
+def thousands(ax):
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}" if y >= 1 else f"{y:g}"))
+
+
+def maybe_log(ax, values):
+    """Log y when the values span more than 20x (e.g. keepalive vs fresh)."""
+    finite = [v for v in values if v > 0 and math.isfinite(v)]
+    if finite and max(finite) / min(finite) > 20:
+        ax.set_yscale("log")
+        return True
+    return False
+
+
+def errorbar(ax, x, y, lo, hi, label, st):
+    has_spread = all(math.isfinite(a) and math.isfinite(b) for a, b in zip(lo, hi))
+    if has_spread and any(a != b for a, b in zip(lo, hi)):
+        yerr = [[max(m - a, 0) for m, a in zip(y, lo)], [max(b - m, 0) for m, b in zip(y, hi)]]
+        ax.errorbar(x, y, yerr=yerr, label=label, capsize=3, **st)
+    else:
+        ax.plot(x, y, label=label, **st)
+
+
+def legend_below(ax, n_items):
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2 if n_items > 3 else 1,
+              fontsize="small", frameon=False)
+
+
+class Plotter:
+    def __init__(self, results, outdir, prefix):
+        self.results = results
+        self.summary = sr.summarize(results)
+        self.outdir = Path(outdir)
+        self.prefix = prefix
+        self.written = []
+        self.notes = []
+        self.provenance = sr.chart_provenance(results.context)
+
+    # ---- helpers
+    def placement_label(self, placement):
+        if placement:
+            return placement
+        value = self.results.context.get("placement")
+        return str(value) if value not in (None, "") else "?"
+
+    def title(self, fig, what, placement):
+        fig.suptitle(f"{what} — placement: {self.placement_label(placement)}\n{self.provenance}",
+                     fontsize=11)
+
+    def save(self, fig, stem):
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        for fmt in FORMATS:
+            path = self.outdir / f"{safe(stem)}.{fmt}"
+            metadata = {"Date": None} if fmt == "svg" else None
+            fig.savefig(path, dpi=110, metadata=metadata)
+            self.written.append(str(path))
+        plt.close(fig)
+
+    def groups(self, placement):
+        rows = self.summary[self.summary["group"].isin(sr.stats.CHURN_GROUPS)]
+        if "placement" in rows.columns:
+            rows = rows[rows["placement"] == placement]
+        return [g for g in sr.stats.CHURN_GROUPS if g in set(rows["group"])]
+
+    def stem(self, placement, chart):
+        return f"{self.prefix}-{self.placement_label(placement)}-{chart}"
+
+    # ---- charts
+    def metric_chart(self, placement, metric, chart, what, ylabel, log_ok=True):
+        panels = [(g, sr.series(self.summary, metric, g, placement)) for g in self.groups(placement)]
+        panels = [(g, lines) for g, lines in panels if lines]
+        if not panels:
+            self.notes.append(f"skipped {chart} chart (placement {self.placement_label(placement)}): "
+                              f"no {metric} values")
+            return
+        fig, axes = plt.subplots(1, len(panels), figsize=(max(6.2 * len(panels), 11.5), 5.6), squeeze=False,
+                                 layout="constrained")
+        for ax, (group, lines) in zip(axes[0], panels):
+            for line in lines:
+                errorbar(ax, line["threads"], line["median"], line["lo"], line["hi"], line["label"],
+                         style(line["strategy"], line["closer"], line["port"]))
+            threads = [t for line in lines for t in line["threads"]]
+            thread_axis(ax, threads)
+            values = [v for line in lines for v in line["median"]]
+            logged = log_ok and maybe_log(ax, values)
+            if not logged:
+                ax.set_ylim(bottom=0)
+            thousands(ax)
+            ax.set_ylabel(ylabel + (" (log scale)" if logged else ""))
+            ax.set_title(GROUP_TITLES.get(group, group))
+            legend_below(ax, len(lines))
+        self.title(fig, what, placement)
+        self.save(fig, self.stem(placement, chart))
+
+    def speedup_chart(self, placement, table):
+        panels = [(g, sr.speedup_series(table, g, placement)) for g in self.groups(placement)]
+        panels = [(g, lines) for g, lines in panels if lines]
+        if not panels:
+            self.notes.append(f"skipped speedup chart (placement {self.placement_label(placement)}): "
+                              f"no reuse_unspec / fresh pairs with exchanges_per_s")
+            return
+        fig, axes = plt.subplots(1, len(panels), figsize=(max(6.2 * len(panels), 11.5), 5.6), squeeze=False,
+                                 layout="constrained")
+        for ax, (group, lines) in zip(axes[0], panels):
+            for line in lines:
+                st = style(line["baseline"], line["closer"], line["port"])
+                errorbar(ax, line["threads"], line["ratio"], line["lo"], line["hi"], line["label"], st)
+            thread_axis(ax, [t for line in lines for t in line["threads"]])
+            ax.axhline(1.0, color="black", linewidth=0.8)
+            top = max(max(h if math.isfinite(h) else r for h, r in zip(line["hi"], line["ratio"]))
+                      for line in lines)
+            ax.set_ylim(0, max(top * 1.1, 1.2))
+            ax.set_ylabel("speedup: reuse exchanges/s ÷ fresh exchanges/s")
+            ax.set_title(GROUP_TITLES.get(group, group) + " (colour = fresh strategy compared)")
+            legend_below(ax, len(lines))
+        self.title(fig, "Speedup of reuse_unspec over fresh sockets (> 1: reuse is faster)", placement)
+        self.save(fig, self.stem(placement, "speedup"))
+
+    def latency_chart(self, placement):
+        rows = []
+        for group in self.groups(placement):
+            p50 = sr.series(self.summary, "p50_us", group, placement)
+            p99 = sr.series(self.summary, "p99_us", group, placement)
+            if p50 or p99:
+                rows.append((group, p50, p99))
+        if not rows:
+            self.notes.append(f"skipped latency chart (placement {self.placement_label(placement)}): "
+                              f"no p50_us / p99_us values")
+            return
+        fig, axes = plt.subplots(len(rows), 2, figsize=(13.5, 4.0 * len(rows) + 0.8), squeeze=False,
+                                 layout="constrained")
+        for (group, p50, p99), pair in zip(rows, axes):
+            values = [v for line in p50 + p99 for v in line["median"]]
+            for ax, lines, which in ((pair[0], p50, "p50"), (pair[1], p99, "p99")):
+                for line in lines:
+                    errorbar(ax, line["threads"], line["median"], line["lo"], line["hi"], line["label"],
+                             style(line["strategy"], line["closer"], line["port"]))
+                threads = [t for line in p50 + p99 for t in line["threads"]]
+                thread_axis(ax, threads)
+                logged = maybe_log(ax, values)
+                if not logged:
+                    ax.set_ylim(0, max(values) * 1.1)
+                else:
+                    ax.set_ylim(min(v for v in values if v > 0) / 1.3, max(values) * 1.3)
+                thousands(ax)
+                ax.set_ylabel(f"{which} latency of one exchange (µs)" + (" (log)" if logged else ""))
+                ax.set_title(f"{GROUP_TITLES.get(group, group)} {which}")
+            handles, labels = pair[0].get_legend_handles_labels()
+            if not handles:
+                handles, labels = pair[1].get_legend_handles_labels()
+            pair[1].legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5),
+                           fontsize="small", frameon=False)
+        self.title(fig, "Latency of one exchange (same y scale for p50 and p99)", placement)
+        self.save(fig, self.stem(placement, "latency"))
+
+    def timewait_chart(self, placement):
+        lines = sr.series(self.summary, "time_wait", "tcp", placement) if "tcp" in self.groups(placement) else []
+        if not lines:
+            self.notes.append(f"skipped timewait chart (placement {self.placement_label(placement)}): "
+                              f"no time_wait values on tcp runs")
+            return
+        threads = sorted({t for line in lines for t in line["threads"]})
+        cmap = plt.get_cmap("viridis")
+        width = min(0.8 / len(threads), 0.3)
+        fig, ax = plt.subplots(figsize=(max(11.5, 1.5 * len(lines) + 2), 5.0), layout="constrained")
+        top = max(v for line in lines for v in line["median"])
+        for j, t in enumerate(threads):
+            xs, ys = [], []
+            for i, line in enumerate(lines):
+                if t in line["threads"]:
+                    xs.append(i + width * (j - (len(threads) - 1) / 2))
+                    ys.append(line["median"][line["threads"].index(t)])
+            bars = ax.bar(xs, ys, width=width * 0.95, label=f"{t} thread{'s' if t > 1 else ''}",
+                          color=cmap(j / max(len(threads) - 1, 1) * 0.85))
+            ax.bar_label(bars, labels=[f"{y:,.0f}" for y in ys], fontsize=7, padding=1,
+                         rotation=90 if len(threads) > 2 else 0)
+        ax.set_xticks(range(len(lines)))
+        ax.set_xlim(-0.7, len(lines) - 0.3)
+        ax.set_xticklabels([line["label"].replace(", ", "\n") for line in lines], fontsize=8)
+        ax.set_ylim(0, max(top * 1.25, 10))
+        thousands(ax)
+        ax.set_ylabel("TIME_WAIT sockets on the echo ports after the run")
+        ax.grid(axis="x", visible=False)
+        ax.legend(title="client threads", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize="small", frameon=False)
+        self.title(fig, "TCP TIME_WAIT left per strategy", placement)
+        self.save(fig, self.stem(placement, "timewait"))
+
+    def syscall_chart(self):
+        table = sr.syscall_table(self.results, self.summary)
+        table = table[table["note"] != "errored"] if len(table) else table
+        if not len(table) or table["real_ns"].isna().all():
+            return
+        labels = [f"{r['op']} ({r['proto']})" if r.get("proto") else r["op"] for _, r in table.iterrows()]
+        values = list(table["real_ns"])
+        fig, ax = plt.subplots(figsize=(11.5, 0.55 * len(table) + 1.8), layout="constrained")
+        y = list(range(len(table)))[::-1]
+        colors = [{"socket_close": "#1f77b4", "getppid": "#7f7f7f"}.get(op, "#2ca02c")
+                  for op in table["op"]]
+        lo, hi = list(table["real_ns_min"]), list(table["real_ns_max"])
+        xerr = None
+        if all(math.isfinite(a) and math.isfinite(b) for a, b in zip(lo, hi)):
+            xerr = [[max(v - a, 0) for v, a in zip(values, lo)], [max(b - v, 0) for v, b in zip(values, hi)]]
+        bars = ax.barh(y, values, xerr=xerr, color=colors, capsize=3)
+        ax.bar_label(bars, labels=[f"{v:,.0f} ns" for v in values], padding=4, fontsize=8)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels)
+        ax.set_xlim(0, max(values) * 1.25)
+        ax.set_xlabel("real time per operation (ns), one thread")
+        ax.grid(axis="y", visible=False)
+        fig.suptitle(f"Syscall cost: socket()+close() vs connect(AF_UNSPEC) — placement: n/a (no peer)"
+                     f"\n{self.provenance}", fontsize=11)
+        self.save(fig, f"{self.prefix}-syscall")
+
+    def run(self):
+        summary = self.summary
+        if not self.results.is_sockchurn:
+            raise NothingToPlot(f"no sockchurn benchmarks (tcp/, udp/, syscall/) in "
+                                f"{self.results.source}: nothing to plot")
+        for _, row in sr.errored_runs(summary).iterrows():
+            self.notes.append(f"left out errored benchmark {row['run_name']}: {row['error_message']}")
+        table = sr.ratio_table(self.results, "exchanges_per_s", summary)
+        for placement in sr.placements(summary):
+            self.metric_chart(placement, "exchanges_per_s", "throughput",
+                              "Exchanges per second vs client threads", "exchanges/s (all threads)")
+            self.speedup_chart(placement, table)
+            self.metric_chart(placement, "cpu_us_per_exchange", "cpu",
+                              "Client CPU per exchange vs client threads",
+                              "client process CPU per exchange (µs)", log_ok=True)
+            self.latency_chart(placement)
+            self.timewait_chart(placement)
+        self.syscall_chart()
+        if not self.written:
+            raise NothingToPlot(f"nothing to plot in {self.results.source}: "
+                                f"no values for any chart")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    prefix = args.prefix or Path(args.results).stem
+    try:
+        results = sr.load(args.results)
+        plotter = Plotter(results, args.output, prefix)
+        try:
+            plotter.run()
+        finally:
+            for note in plotter.notes:
+                print(f"{PROG}: note: {note}", file=sys.stderr)
+    except (sr.ResultsError, NothingToPlot) as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{PROG}: cannot write charts to {args.output}: {e.strerror}", file=sys.stderr)
+        return 2
+    print("wrote:")
+    for path in plotter.written:
+        print(f"  {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Reading Google Benchmark 1.7.1 JSON into a table of rows.
+
+``parse_results`` is pure (a decoded JSON document in, ``Results`` out);
+``load`` is the only function here that touches the file system.
+"""
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .names import GROUPS, parse_name, split_aggregate
+
+TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+# Keys Google Benchmark itself writes on a row; every other numeric key is a
+# user counter.
+_GB_KEYS = frozenset({
+    "name", "family_index", "per_family_instance_index", "run_name",
+    "run_type", "repetitions", "repetition_index", "threads", "iterations",
+    "real_time", "cpu_time", "time_unit", "aggregate_name", "aggregate_unit",
+    "error_occurred", "error_message", "skipped", "skip_message", "label",
+    "cpu_coefficient", "real_coefficient", "big_o", "rms",
+})
+
+# Columns of Results.rows that are not dimensions or counters.
+BASE_COLUMNS = (
+    "name", "run_name", "run_type", "aggregate_name", "repetition_index",
+    "repetitions", "threads", "iterations", "real_time_ns", "cpu_time_ns",
+    "error_occurred", "error_message", "group", "strategy", "args",
+    "time_flags",
+)
+
+# Dimensions shown first, in this order, when present.
+PREFERRED_DIMS = ("closer", "port", "payload", "placement", "proto")
+
+
+class ResultsError(Exception):
+    """A results file that cannot be used; str() is one line naming the file."""
+
+
+@dataclass(frozen=True)
+class Results:
+    """One results file: its context and one row per JSON benchmark row.
+
+    ``rows`` has BASE_COLUMNS, one string column per name dimension (listed
+    in ``dims``; "" where a name lacks it) and one float column per user
+    counter (listed in ``counters``; NaN where a row lacks it). Times are in
+    nanoseconds whatever the file's time_unit.
+    """
+    source: str
+    context: dict
+    rows: pd.DataFrame = field(repr=False)
+    dims: tuple = ()
+    counters: tuple = ()
+
+    @property
+    def is_sockchurn(self):
+        """True when at least one row is a tcp/, udp/ or syscall/ benchmark."""
+        return bool(self.rows["group"].isin(GROUPS).any())
+
+
+def _number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    return float(value)
+
+
+def _is_counter(key, value):
+    return key not in _GB_KEYS and isinstance(value, (int, float)) \
+        and not isinstance(value, bool)
+
+
+def parse_results(doc, source="<results>"):
+    """Turn a decoded Google Benchmark JSON document into ``Results``.
+
+    Raises ResultsError (message starts with ``source``) when the document is
+    not Google Benchmark output or has no benchmarks.
+    """
+    if not isinstance(doc, dict):
+        raise ResultsError(f"{source}: not Google Benchmark JSON "
+                           f"(top level is a {type(doc).__name__}, expected an object)")
+    if "benchmarks" not in doc:
+        raise ResultsError(f"{source}: not Google Benchmark JSON (no \"benchmarks\" key)")
+    benchmarks = doc["benchmarks"]
+    if not isinstance(benchmarks, list):
+        raise ResultsError(f"{source}: \"benchmarks\" is a {type(benchmarks).__name__}, expected a list")
+    if not benchmarks:
+        raise ResultsError(f"{source}: no benchmarks (\"benchmarks\" is empty)")
+    context = doc.get("context")
+    if not isinstance(context, dict):
+        context = {}
+
+    parsed_rows, dims, counters = [], [], []
+    for index, row in enumerate(benchmarks):
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str) or not row["name"]:
+            raise ResultsError(f"{source}: benchmark #{index} has no \"name\"")
+        name = row["name"]
+        run_type = row.get("run_type", "iteration")
+        aggregate_name = row.get("aggregate_name", "")
+        run_name = row.get("run_name")
+        if not isinstance(run_name, str) or not run_name:
+            run_name, suffix = split_aggregate(name) if run_type == "aggregate" else (name, "")
+            aggregate_name = aggregate_name or suffix
+        unit = row.get("time_unit", "ns")
+        if unit not in TIME_UNIT_NS:
+            raise ResultsError(f"{source}: benchmark {name!r} has unknown time_unit {unit!r}")
+        # cv aggregates carry fractions, not times.
+        scale = 1.0 if row.get("aggregate_unit") == "percentage" or aggregate_name == "cv" \
+            else TIME_UNIT_NS[unit]
+        parsed = parse_name(run_name)
+        threads = row.get("threads")
+        if isinstance(threads, bool) or not isinstance(threads, int):
+            threads = parsed["threads"] if parsed["threads"] is not None else 1
+        out = {
+            "name": name,
+            "run_name": run_name,
+            "run_type": run_type if run_type in ("iteration", "aggregate") else "iteration",
+            "aggregate_name": aggregate_name if isinstance(aggregate_name, str) else "",
+            "repetition_index": _number(row.get("repetition_index")),
+            "repetitions": _number(row.get("repetitions", 1)),
+            "threads": int(threads),
+            "iterations": _number(row.get("iterations")),
+            "real_time_ns": _number(row.get("real_time")) * scale,
+            "cpu_time_ns": _number(row.get("cpu_time")) * scale,
+            "error_occurred": row.get("error_occurred") is True,
+            "error_message": str(row.get("error_message", "")) if row.get("error_occurred") is True else "",
+            "group": parsed["group"],
+            "strategy": parsed["strategy"],
+            "args": "/".join(parsed["args"]),
+            "time_flags": "/".join(parsed["time_flags"]),
+        }
+        for key, value in parsed["dims"].items():
+            column = key if key not in BASE_COLUMNS else "dim_" + key
+            if column not in dims:
+                dims.append(column)
+            out[column] = value
+        for key, value in row.items():
+            if _is_counter(key, value):
+                column = key if key not in BASE_COLUMNS and key not in dims else "counter_" + key
+                if column not in counters:
+                    counters.append(column)
+                out[column] = float(value)
+        parsed_rows.append(out)
+
+    if any(row["group"] in GROUPS for row in parsed_rows):
+        # sockchurn files always show the canonical dimensions, even if empty.
+        for key in PREFERRED_DIMS:
+            if key not in dims:
+                dims.append(key)
+    dims = [d for d in PREFERRED_DIMS if d in dims] + [d for d in dims if d not in PREFERRED_DIMS]
+    frame = pd.DataFrame(parsed_rows)
+    for column in dims:
+        frame[column] = frame[column].fillna("") if column in frame else ""
+        frame[column] = frame[column].astype(str)
+    for column in counters:
+        frame[column] = frame[column].astype(float)
+    return Results(source=str(source), context=context, rows=frame,
+                   dims=tuple(dims), counters=tuple(counters))
+
+
+def load(path):
+    """Read and parse one results file; raises ResultsError with a one-line message."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ResultsError(f"{path}: is a directory, expected a JSON file") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not JSON (not UTF-8 text)") from None
+    except OSError as e:
+        raise ResultsError(f"{path}: cannot read ({e.strerror})") from None
+    if not text.strip():
+        raise ResultsError(f"{path}: empty file, expected Google Benchmark JSON")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        hint = "; truncated by a crashed run?" if e.pos >= len(text.rstrip()) else ""
+        raise ResultsError(f"{path}: not JSON ({e.msg} at line {e.lineno} "
+                           f"column {e.colno}{hint})") from None
+    return parse_results(doc, path)

@@ -1,0 +1,78 @@
+"""Benchmark names: split a Google Benchmark run name into its dimensions.
+
+sockchurn names are generated from a variant table, e.g.
+``tcp/reuse_unspec/closer:client/port:bound/payload:64/placement:same/real_time/threads:8``:
+the first segment is the group (tcp, udp, syscall), the second the strategy
+(or the syscall op), then ``key:value`` dimensions, Google Benchmark's time
+flags and ``threads:N``. Names from any other Google Benchmark binary
+(``BM_Foo/8``) parse too: the first segment becomes the group and the plain
+segments become ``args``.
+"""
+
+import re
+
+GROUPS = ("tcp", "udp", "syscall")
+TIME_FLAGS = ("real_time", "process_time", "manual_time")
+AGGREGATES = ("mean", "median", "stddev", "cv")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?")
+
+
+def parse_name(name):
+    """Split a run name into a dict.
+
+    Returns ``{"group": str, "strategy": str, "threads": int | None,
+    "time_flags": tuple[str, ...], "args": tuple[str, ...],
+    "dims": dict[str, str]}``. ``strategy`` is "" unless the group is one of
+    sockchurn's (tcp, udp, syscall); dimension values stay strings.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"benchmark name must be a non-empty string, got {name!r}")
+    segments = name.split("/")
+    parsed = {"group": segments[0], "strategy": "", "threads": None,
+              "time_flags": (), "args": (), "dims": {}}
+    rest = segments[1:]
+    if parsed["group"] in GROUPS and rest and ":" not in rest[0] \
+            and rest[0] not in TIME_FLAGS:
+        parsed["strategy"] = rest[0]
+        rest = rest[1:]
+    flags, args, dims = [], [], {}
+    for segment in rest:
+        if segment in TIME_FLAGS:
+            flags.append(segment)
+        elif ":" in segment:
+            key, value = segment.split(":", 1)
+            if key == "threads" and value.isdigit():
+                parsed["threads"] = int(value)
+            else:
+                dims[key] = value
+        else:
+            args.append(segment)
+    parsed["time_flags"] = tuple(flags)
+    parsed["args"] = tuple(args)
+    parsed["dims"] = dims
+    return parsed
+
+
+def split_aggregate(name):
+    """``"x/threads:1_median"`` -> ``("x/threads:1", "median")``; no suffix -> ``(name, "")``.
+
+    Only for old files whose rows lack ``run_name``: Google Benchmark 1.7.1
+    writes ``run_name`` and ``aggregate_name`` on every row.
+    """
+    for aggregate in AGGREGATES:
+        suffix = "_" + aggregate
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)], aggregate
+    return name, ""
+
+
+def natural_key(value):
+    """Sort key that orders "2" before "16" and numbers before words."""
+    if value is None:
+        return (2, 0, "")
+    if isinstance(value, (int, float)):
+        return (0, value, "")
+    text = str(value)
+    if _NUMBER.fullmatch(text):
+        return (0, float(text), "")
+    return (1, 0, text)

@@ -1,0 +1,381 @@
+"""Tables for compare.py: which columns, how cells read, text/markdown/CSV.
+
+Pure: summaries and ratio tables in, strings out.
+"""
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+
+from .stats import ALPHA, MIN_U_REPETITIONS, higher_is_better
+
+FORMATS = ("text", "md", "csv")
+
+METRIC_LABELS = {
+    "exchanges_per_s": "exch/s",
+    "cpu_us_per_exchange": "cpu µs/exch",
+    "server_cpu_us_per_exchange": "server cpu µs/exch",
+    "p50_us": "p50 µs",
+    "p99_us": "p99 µs",
+    "time_wait": "TIME_WAIT",
+    "errors": "errors",
+    "stale": "stale",
+    "real_time_ns": "real ns",
+    "cpu_time_ns": "cpu ns",
+}
+
+DIM_LABELS = {"group": "proto", "baseline": "vs", "closer": "closer", "port": "port",
+              "payload": "payload", "placement": "placement", "threads": "threads"}
+
+
+def metric_label(metric):
+    return METRIC_LABELS.get(metric, metric)
+
+
+# ---- provenance ---------------------------------------------------------
+
+def _ctx(context, key):
+    value = context.get(key)
+    if value is None or value == "" or isinstance(value, (dict, list)):
+        return "?"
+    return " ".join(str(value).split())
+
+
+def short_date(date):
+    """"2025-11-25T14:21:07+00:00" -> "2025-11-25 14:21"; other text unchanged."""
+    match = re.match(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)", date)
+    return f"{match.group(1)} {match.group(2)}" if match else date
+
+
+def short_commit(commit):
+    return commit[:12] if re.fullmatch(r"[0-9a-f]{13,40}(-dirty)?", commit) else commit
+
+
+def provenance(context, source=None):
+    """One line: where and how the results were made. Missing keys read "?"."""
+    c = lambda key: _ctx(context, key)  # noqa: E731
+    cores = c("cores") if c("cores") != "?" else c("num_cpus")
+    parts = [f"kernel {c('kernel')}", f"CPU {c('cpu_model')} ({cores} cores)",
+             short_date(c("date")), f"commit {short_commit(c('git_commit'))}",
+             f"host {c('host_name')}", f"isolation {c('isolation')}",
+             f"tcp_tw_reuse={c('sysctl.net.ipv4.tcp_tw_reuse')}",
+             f"ip_local_port_range={c('sysctl.net.ipv4.ip_local_port_range')}",
+             f"tcp_fin_timeout={c('sysctl.net.ipv4.tcp_fin_timeout')}",
+             f"somaxconn={c('sysctl.net.core.somaxconn')}",
+             f"echo_threads={c('echo_threads')}",
+             f"benchmark library {c('library_build_type')}"]
+    line = ", ".join(parts)
+    return f"{source}: {line}" if source else line
+
+
+def chart_provenance(context):
+    """Shorter provenance for chart titles."""
+    c = lambda key: _ctx(context, key)  # noqa: E731
+    cores = c("cores") if c("cores") != "?" else c("num_cpus")
+    return (f"kernel {c('kernel')} · {c('cpu_model')} · {cores} cores · "
+            f"{short_date(c('date'))} · commit {short_commit(c('git_commit'))} · {c('isolation')}")
+
+
+# ---- cells --------------------------------------------------------------
+
+def _nan(x):
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_number(x):
+    """Three significant digits, thousands separators above 1000."""
+    if _nan(x):
+        return "-"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    a = abs(x)
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 100:
+        return f"{x:.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def fmt_ratio(x):
+    if _nan(x):
+        return "-"
+    return "inf" if math.isinf(x) else f"{x:.2f}"
+
+
+def format_cell(kind, value):
+    """Text/markdown cell for a value of a column kind."""
+    if kind == "str":
+        return "-" if _nan(value) or value == "" else str(value)
+    if kind == "int":
+        return "-" if _nan(value) else f"{int(value)}"
+    if kind == "count":
+        return "-" if _nan(value) else f"{value:,.0f}"
+    if kind == "rate":
+        return "-" if _nan(value) else ("inf" if math.isinf(value) else f"{value:,.0f}")
+    if kind == "num":
+        return fmt_number(value)
+    if kind == "ratio":
+        return fmt_ratio(value)
+    if kind == "range":
+        lo, hi = value
+        return "-" if _nan(lo) or _nan(hi) else f"{fmt_ratio(lo)}-{fmt_ratio(hi)}"
+    if kind == "numrange":
+        lo, hi = value
+        return "-" if _nan(lo) or _nan(hi) else f"{fmt_number(lo)}-{fmt_number(hi)}"
+    if kind == "pct":
+        return "-" if _nan(value) or math.isinf(value) else f"{value:+.1f}%"
+    if kind == "nn":
+        a, b = value
+        return f"{int(a)}/{int(b)}"
+    if kind == "utest":
+        p, note = value
+        if _nan(p):
+            return note or "-"
+        return f"p={p:.2g}" + (" *" if p < ALPHA else "")
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _csv_value(value):
+    if _nan(value):
+        return ""
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return f"{value:.10g}"
+    return str(value)
+
+
+_NUMERIC_KINDS = ("int", "count", "rate", "num", "ratio", "range", "numrange", "pct", "nn", "utest")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: ``keys`` are DataFrame columns (two for range/nn/utest)."""
+    keys: tuple
+    header: str
+    kind: str = "str"
+    drop_if_empty: bool = False
+
+
+@dataclass
+class Table:
+    title: str
+    frame: object  # pandas.DataFrame
+    columns: list
+    explanation: str = ""
+    notes: list = field(default_factory=list)
+    empty: str = "(none)"
+
+
+def col(key, header=None, kind="str", drop_if_empty=False):
+    keys = key if isinstance(key, tuple) else (key,)
+    return Column(keys, header if header is not None else DIM_LABELS.get(keys[0], keys[0]),
+                  kind, drop_if_empty)
+
+
+def _visible_columns(table):
+    out = []
+    for column in table.columns:
+        if column.drop_if_empty and not table.frame.empty:
+            values = table.frame[column.keys[0]]
+            if all(_nan(v) or v == "" for v in values):
+                continue
+        if column.drop_if_empty and table.frame.empty:
+            continue
+        out.append(column)
+    return out
+
+
+def _value(row, column):
+    values = tuple(row[k] for k in column.keys)
+    return values if len(values) > 1 else values[0]
+
+
+def cells(table):
+    """(headers, rows of text cells) of a table as text and markdown show it."""
+    columns = _visible_columns(table)
+    rows = [[format_cell(c.kind, _value(row, c)) for c in columns]
+            for _, row in table.frame.iterrows()]
+    return [c.header for c in columns], rows, columns
+
+
+def render_text(table):
+    headers, rows, columns = cells(table)
+    lines = [f"== {table.title} =="]
+    if table.explanation:
+        lines += table.explanation.split("\n")
+    lines += [f"note: {n}" for n in table.notes]
+    if not rows:
+        lines.append(table.empty)
+        return "\n".join(lines) + "\n"
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    right = [c.kind in _NUMERIC_KINDS and c.kind != "utest" for c in columns]
+
+    def line(values):
+        parts = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)]
+        return "  ".join(parts).rstrip()
+
+    lines.append(line(headers))
+    lines.append(line(["-" * w for w in widths]))
+    lines += [line(r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(table):
+    headers, rows, columns = cells(table)
+    lines = [f"### {table.title}", ""]
+    if table.explanation:
+        lines += [f"{line}  " for line in table.explanation.split("\n")] + [""]
+    if table.notes:
+        lines += [f"Note: {n}  " for n in table.notes] + [""]
+    if not rows:
+        lines.append(table.empty)
+        return "\n".join(lines) + "\n"
+    escape = lambda s: s.replace("|", "\\|")  # noqa: E731
+    lines.append("| " + " | ".join(escape(h) for h in headers) + " |")
+    lines.append("|" + "|".join("---:" if c.kind in _NUMERIC_KINDS and c.kind != "utest"
+                                else "---" for c in columns) + "|")
+    lines += ["| " + " | ".join(escape(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(table, with_title=True):
+    """Raw values, machine column names; a "# title" line first unless with_title=False."""
+    columns = _visible_columns(table)
+    keys = [k for c in columns for k in c.keys]
+    out = io.StringIO()
+    if with_title:
+        out.write(f"# {table.title}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(keys)
+    for _, row in table.frame.iterrows():
+        writer.writerow([_csv_value(row[k]) for k in keys])
+    return out.getvalue()
+
+
+def render(tables, fmt, header_lines=()):
+    """All tables in one format; text/md start with header_lines (provenance, notes)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    if fmt == "csv":
+        if len(tables) == 1:
+            return render_csv(tables[0], with_title=False)
+        return "\n".join(render_csv(t) for t in tables)
+    one = render_text if fmt == "text" else render_markdown
+    head = ""
+    if header_lines:
+        head = "\n".join(header_lines if fmt == "text" else [f"{h}  " for h in header_lines]) + "\n\n"
+    return head + "\n".join(one(t) for t in tables)
+
+
+# ---- the tables ---------------------------------------------------------
+
+def ratio_explanation(metric):
+    direction = ("reuse_unspec / fresh (higher is better)" if higher_is_better(metric)
+                 else "fresh / reuse_unspec (lower is better)")
+    return (f"ratio = {direction} of the median {metric}: > 1 means reuse is better\n"
+            f"range = min-max of the ratio over all (reuse, fresh) repetition pairs; n = repetitions\n"
+            f"U test = two-sided Mann-Whitney p (* p<{ALPHA}), needs >= {MIN_U_REPETITIONS} "
+            f"repetitions per side")
+
+
+def _dim_columns(results, skip=("port",)):
+    return [col(d, drop_if_empty=True) for d in results.dims if d not in skip]
+
+
+def ratio_report(results, table, metric):
+    unit = metric_label(metric)
+    columns = ([col("group")] + _dim_columns(results)
+               + [col("baseline"), col("port", drop_if_empty=True), col("threads", kind="int"),
+                  col("reuse", f"reuse {unit}", "rate" if metric == "exchanges_per_s" else "num"),
+                  col("fresh", f"fresh {unit}", "rate" if metric == "exchanges_per_s" else "num"),
+                  col("ratio", "ratio", "ratio"), col(("lo", "hi"), "range", "range"),
+                  col(("n_reuse", "n_fresh"), "n", "nn"), col(("p_value", "note"), "U test", "utest")])
+    return Table(f"reuse_unspec vs fresh: {metric}", table, columns,
+                 explanation=ratio_explanation(metric),
+                 empty="(no reuse_unspec / fresh_* pairs in this file)")
+
+
+def syscall_report(results, table):
+    columns = ([col("op")] + _dim_columns(results, skip=())
+               + [col("threads", kind="int"), col("n", kind="int"),
+                  col("real_ns", "real ns/op", "num"),
+                  col(("real_ns_min", "real_ns_max"), "min-max", "numrange"),
+                  col("cpu_ns", "cpu ns/op", "num"),
+                  col("socket_close_ratio", "socket_close ÷ op", "ratio"), col("note")])
+    return Table("syscalls (ns per op, median over repetitions)", table, columns,
+                 explanation="socket_close ÷ op = socket()+close() real ns / the op's real ns "
+                             "(same proto): > 1 means the op is cheaper")
+
+
+def errors_report(summary_errors, title="errored benchmarks (excluded from every ratio)"):
+    columns = ([col("file")] if "file" in summary_errors.columns else []) + [
+        col("run_name", "benchmark"), col(("n_errored", "n_total"), "errored reps", "nn"),
+        col("error_message", "error message")]
+    return Table(title, summary_errors, columns, empty="(none)")
+
+
+RUN_METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
+               "p50_us", "p99_us", "time_wait", "errors", "stale")
+
+
+def _errnos(row, counters):
+    parts = []
+    for c in counters:
+        if c.startswith("errors_") and not _nan(row[c]) and row[c] > 0:
+            parts.append(f"{c[len('errors_'):]}={row[c]:.0f}")
+    return " ".join(parts)
+
+
+def runs_report(results, summary):
+    """Every run: median exchanges/s, CPU, latency, TIME_WAIT, errors (sums).
+    For sockchurn files the syscall/ runs are left to syscall_report."""
+    frame = summary.copy()
+    if results.is_sockchurn and len(frame):
+        frame = frame[frame["group"] != "syscall"].copy()
+    frame["errnos"] = [_errnos(row, results.counters) for _, row in frame.iterrows()]
+    frame["status"] = [("ERROR" if r["errored"] else "aggregate median" if r["source"] == "aggregate" else "")
+                       for _, r in frame.iterrows()]
+    if results.is_sockchurn:
+        metrics = [m for m in RUN_METRICS if m in frame.columns]
+        title = "every run (median over repetitions; errors, stale: sum)"
+    else:
+        metrics = ["real_time_ns", "cpu_time_ns"] + list(results.counters)
+        title = "every run (median over repetitions)"
+    kinds = {"exchanges_per_s": "rate", "time_wait": "count", "errors": "count", "stale": "count"}
+    columns = ([col("run_name", "benchmark"), col("n", kind="int")]
+               + [col(m, metric_label(m), kinds.get(m, "num")) for m in metrics]
+               + [col("errnos", drop_if_empty=True), col("status", drop_if_empty=True)])
+    return Table(title, frame, columns)
+
+
+def compare_ratio_report(results_a, table, metric, names=("A", "B")):
+    a, b = names
+    frame = table.copy()
+    frame["note"] = ["; ".join(f"{s}: {n}" for s, n in ((a, na), (b, nb)) if n and "<" not in n)
+                     for na, nb in zip(frame["note_a"], frame["note_b"])] if len(frame) else []
+    columns = ([col("group")] + _dim_columns(results_a)
+               + [col("baseline"), col("port", drop_if_empty=True), col("threads", kind="int"),
+                  col("ratio_a", f"{a} ratio", "ratio"), col(("lo_a", "hi_a"), f"{a} range", "range"),
+                  col("ratio_b", f"{b} ratio", "ratio"), col(("lo_b", "hi_b"), f"{b} range", "range"),
+                  col("change_pct", "change", "pct"), col("note", drop_if_empty=True)])
+    return Table(f"reuse_unspec vs fresh: {metric}, {a} vs {b}", frame, columns,
+                 explanation=ratio_explanation(metric) + f"\nchange = {b} ratio / {a} ratio - 1",
+                 empty="(no reuse_unspec / fresh_* pairs common to both files)")
+
+
+def compare_runs_report(table, metric, names=("A", "B")):
+    a, b = names
+    unit = metric_label(metric)
+    kind = "rate" if metric == "exchanges_per_s" else "num"
+    columns = [col("run_name", "benchmark"), col("a", f"{a} {unit}", kind),
+               col("b", f"{b} {unit}", kind), col("change_pct", "change", "pct"),
+               col(("n_a", "n_b"), "n", "nn"), col(("p_value", "note"), "U test", "utest")]
+    better = "higher" if higher_is_better(metric) else "lower"
+    return Table(f"every common run: {metric}, {a} vs {b}", table, columns,
+                 explanation=f"median {metric} ({better} is better); change = {b} / {a} - 1; "
+                             f"U test = two-sided Mann-Whitney p of {a}'s vs {b}'s repetitions")
