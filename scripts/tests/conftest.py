@@ -1,0 +1,30 @@
+"""Shared fixtures: the scripts directory on sys.path, golden files, a runner."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+PYTHON = "/usr/bin/python3"
+
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+
+def golden(name):
+    return str(GOLDEN / name)
+
+
+@pytest.fixture
+def run_script(tmp_path):
+    """Run scripts/<name> with /usr/bin/python3 from an unrelated cwd."""
+    def run(name, *args, cwd=None):
+        env = dict(os.environ, MPLBACKEND="Agg", LC_ALL="C.UTF-8")
+        return subprocess.run([PYTHON, str(SCRIPTS / name), *map(str, args)],
+                              cwd=cwd or tmp_path, capture_output=True, text=True,
+                              env=env, timeout=120)
+    return run

@@ -1,0 +1,142 @@
+"""plot.py: the files it writes, notes for missing data, malformed input."""
+
+import json
+
+import pytest
+from conftest import golden
+
+import plot
+import sockchurn_results as sr
+
+CHARTS = ("throughput", "speedup", "cpu", "latency", "timewait")
+
+
+def expected_files(prefix, placements, syscall=True):
+    stems = [f"{prefix}-{p}-{c}" for p in placements for c in CHARTS]
+    if syscall:
+        stems.append(f"{prefix}-syscall")
+    return sorted(f"{s}.{ext}" for s in stems for ext in ("png", "svg"))
+
+
+def check_images(directory, names):
+    assert sorted(p.name for p in directory.iterdir()) == names
+    for name in names:
+        data = (directory / name).read_bytes()
+        assert len(data) > 1000, name
+        if name.endswith(".png"):
+            assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        else:
+            assert data.lstrip().startswith(b"<?xml") and b"<svg" in data[:2000]
+
+
+def test_normal_file_subprocess(run_script, tmp_path):
+    out = tmp_path / "charts"
+    result = run_script("plot.py", golden("normal.json"), "-o", out, "--prefix", "t", cwd="/")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    names = expected_files("t", ["same", "split"])
+    check_images(out, names)
+    listed = result.stdout.split("\n")
+    assert listed[0] == "wrote:"
+    assert sorted(line.strip() for line in listed[1:] if line.strip()) == \
+        sorted(str(out / n) for n in names)
+
+
+def test_placement_and_provenance_in_every_title(tmp_path, monkeypatch):
+    titles = {}
+
+    def record(self, fig, stem):
+        titles[stem] = fig._suptitle.get_text()
+        self.written.append(stem)
+        plot.plt.close(fig)
+
+    monkeypatch.setattr(plot.Plotter, "save", record)
+    plotter = plot.Plotter(sr.load(golden("normal.json")), tmp_path, "p")
+    plotter.run()
+    provenance = ("kernel 6.18.0-sockchurn · Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz · "
+                  "2 cores · 2025-11-25 14:21 · commit 3f2a9c1d4e5b · netns")
+    assert len(titles) == 11
+    for stem, title in titles.items():
+        placement = stem.split("-")[1]
+        expected = "n/a (no peer)" if placement == "syscall" else placement
+        assert f"placement: {expected}\n{provenance}" in title, (stem, title)
+    assert titles["p-split-throughput"].startswith("Exchanges per second vs client threads")
+    assert plotter.notes == []
+
+
+def thin(source, target):
+    """A copy of a golden file with only the exchanges_per_s counter and no kernel."""
+    doc = json.load(open(golden(source)))
+    for row in doc["benchmarks"]:
+        for key in ("cpu_us_per_exchange", "server_cpu_us_per_exchange", "p50_us", "p99_us",
+                    "time_wait"):
+            row.pop(key, None)
+    del doc["context"]["kernel"]
+    target.write_text(json.dumps(doc))
+
+
+def test_default_prefix_errored_rows_and_missing_counters(tmp_path, run_script):
+    thin("errored.json", tmp_path / "2025-11-25-bench-vm.json")
+    result = run_script("plot.py", "2025-11-25-bench-vm.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    prefix = "2025-11-25-bench-vm-same"
+    check_images(tmp_path / "plots", [f"{prefix}-speedup.png", f"{prefix}-speedup.svg",
+                                      f"{prefix}-throughput.png", f"{prefix}-throughput.svg"])
+    assert result.stderr.split("\n")[:-1] == [
+        "plot.py: note: left out errored benchmark tcp/reuse_unspec/closer:client/port:bound/"
+        "payload:64/placement:same/real_time/threads:1: echo mismatch at byte 3: sent 0x61, got 0x00",
+        "plot.py: note: left out errored benchmark udp/reuse_unspec/port:ephemeral/payload:64/"
+        "placement:same/real_time/threads:1: connect: Address not available (EADDRNOTAVAIL)",
+        "plot.py: note: skipped cpu chart (placement same): no cpu_us_per_exchange values",
+        "plot.py: note: skipped latency chart (placement same): no p50_us / p99_us values",
+        "plot.py: note: skipped timewait chart (placement same): no time_wait values on tcp runs"]
+    assert result.stdout.split("\n")[1:-1] == [
+        f"  plots/{prefix}-{chart}.{ext}" for chart in ("throughput", "speedup")
+        for ext in ("png", "svg")]
+
+
+def test_repetitions_have_error_bars():
+    summary = sr.summarize(sr.load(golden("repetitions.json")))
+    lines = sr.series(summary, "exchanges_per_s", "tcp", "same")
+    assert [(line["label"], line["median"], line["lo"], line["hi"]) for line in lines] == [
+        ("fresh_close, client closes", [20000.0], [19000.0], [21000.0]),
+        ("reuse_unspec, client closes, ephemeral port", [30000.0], [29000.0], [31000.0])]
+
+
+def test_speedup_series_labels():
+    results = sr.load(golden("normal.json"))
+    lines = sr.speedup_series(sr.ratio_table(results), "tcp", "same")
+    assert [line["label"] for line in lines] == [
+        "reuse ephemeral / fresh_close, client closes", "reuse bound / fresh_close, client closes",
+        "reuse ephemeral / fresh_close, server closes",
+        "reuse ephemeral / fresh_linger0, client closes", "reuse bound / fresh_linger0, client closes"]
+    assert lines[1]["ratio"] == pytest.approx([1.6, 60000 / 36000])
+
+
+def test_plain_google_benchmark_file_is_refused_clearly(tmp_path, capsys):
+    assert plot.main([golden("plain_gb.json"), "-o", str(tmp_path / "x")]) == 2
+    out, err = capsys.readouterr()
+    assert err == (f"plot.py: no sockchurn benchmarks (tcp/, udp/, syscall/) in "
+                   f"{golden('plain_gb.json')}: nothing to plot\n")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("{not json", "not JSON (Expecting property name enclosed in double quotes at line 1 column 2)"),
+    (None, "no such file"),
+])
+def test_malformed_input_subprocess(run_script, tmp_path, text, problem):
+    path = tmp_path / "bad.json"
+    if text is not None:
+        path.write_text(text)
+    result = run_script("plot.py", path, "-o", tmp_path / "out")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"plot.py: {path}: {problem}\n"
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_schema_in_process(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text('{"benchmarks": []}')
+    assert plot.main([str(path), "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == f'plot.py: {path}: no benchmarks ("benchmarks" is empty)\n'
