@@ -20,7 +20,7 @@ class io_context;
 namespace sockchurn::echo {
 
 struct Config {
-  std::string listen = "127.0.0.1";  // numeric IPv4 or IPv6 address ("::1", "[::1]")
+  std::string listen = "127.0.0.1";  // numeric IPv4 or IPv6 address ("::1", "[::1]") or localhost
   std::uint16_t tcp_port = 0;        // 0: the kernel picks a free port
   std::uint16_t tcp_once_port = 0;
   std::uint16_t udp_port = 0;
@@ -43,7 +43,7 @@ struct Stats {
   std::uint64_t active = 0;         // TCP connections open now
   std::uint64_t refused = 0;        // accepted over max_connections and reset at once
   std::uint64_t closed_idle = 0;    // closed by the idle timeout
-  std::uint64_t udp_datagrams = 0;  // datagrams echoed
+  std::uint64_t udp_datagrams = 0;  // datagrams received and sent back
   std::uint64_t udp_oversized = 0;  // datagrams over max_message, dropped
   std::uint64_t accept_errors = 0;  // failed accept() calls (EMFILE, ...)
 };

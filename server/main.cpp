@@ -30,10 +30,11 @@ ports. Once listening it prints one line on stdout and nothing else there:
   sockchurn-echo ready tcp=PORT tcp_once=PORT udp=PORT
 SIGINT or SIGTERM stop it (exit status 0).
 
-  --listen ADDR           numeric IPv4 or IPv6 address to bind (default
-                          127.0.0.1). Only loopback unless you say otherwise:
-                          to serve another machine, pass its address or
-                          0.0.0.0 / :: explicitly. The echo is unauthenticated.
+  --listen ADDR           numeric IPv4 or IPv6 address to bind, or localhost
+                          (default 127.0.0.1). Loopback only unless you say
+                          otherwise: to serve another machine, pass one of its
+                          addresses or 0.0.0.0 / :: explicitly. The echo is
+                          unauthenticated.
   --tcp-port N            TCP echo port: echoes everything until the peer
                           closes (default 0: the kernel picks)
   --tcp-once-port N       TCP echo-once port: echoes the bytes of one read,
