@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""Chart of one ephemeral-port exhaustion experiment (scripts/exhaustion).
+
+Three panels over the seconds of each run, one line per strategy: exchanges
+completed per second (log scale; a second with none is drawn on the bottom
+edge), TIME_WAIT sockets toward the server, and failed connect()s with
+EADDRNOTAVAIL per second (the client found no free ephemeral port). For runs
+with EADDRNOTAVAIL the steady-state rate (the mean over the last 60 s of the
+run, or all of it after the first failure if shorter) is marked and printed.
+Writes OUTPUT.png and OUTPUT.svg and prints their names.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PROG = "plot_exhaustion.py"
+COLORS = {"fresh_close": "#1f77b4", "fresh_linger0": "#ff7f0e", "reuse_unspec": "#2ca02c"}
+LABELS = {"fresh_close": "fresh_close (close(): FIN, TIME_WAIT on the client)",
+          "fresh_linger0": "fresh_linger0 (SO_LINGER {1,0}: RST)",
+          "reuse_unspec": "reuse_unspec (connect(AF_UNSPEC): RST)"}
+matplotlib.rcParams.update({"svg.hashsalt": "sockchurn", "font.size": 10,
+                            "axes.grid": True, "grid.alpha": 0.3})
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", help="results/exhaustion-*.json written by scripts/exhaustion")
+    p.add_argument("-o", "--output", metavar="PATH", default="plots/exhaustion",
+                   help="output path without extension (default: %(default)s)")
+    return p.parse_args(argv)
+
+
+def load(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        sys.exit(f"{PROG}: {path}: {e}")
+    runs = doc.get("runs") if isinstance(doc, dict) else None
+    if not runs or not all(isinstance(r.get("series"), list) for r in runs):
+        sys.exit(f"{PROG}: {path}: not an exhaustion results file (no 'runs' with a 'series')")
+    return doc
+
+
+def steady_state(series):
+    """(first second with EADDRNOTAVAIL, mean exchanges/s over the window
+    after it: the last 60 s, or from the first failure on if shorter) or None."""
+    first = next((s["second"] for s in series if s["errors"].get("EADDRNOTAVAIL")), None)
+    if first is None:
+        return None
+    window = [s for s in series if s["second"] > first][-60:]
+    if not window:
+        return first, None
+    return first, sum(s["exchanges"] for s in window) / len(window)
+
+
+def title(ctx):
+    delay = ctx.get("delay_ms_each_way", "0")
+    path = f"veth between two network namespaces, {ctx.get('address_family', '?')}"
+    path += f", netem delay {delay} ms each way" if delay not in ("", "0") else ", no added delay"
+    return (f"Ephemeral port exhaustion: TCP echo, client closes first, 1 thread\n"
+            f"{path}; local ports {ctx.get('local_port_range', '?').replace(' ', '-')}\n"
+            f"{ctx.get('host', '?')}, {ctx.get('cpu_model', '?')}, Linux {ctx.get('kernel', '?')}, "
+            f"commit {ctx.get('git_commit', '?')}, {ctx.get('date', '?')[:10]}, "
+            f"load at start {ctx.get('loadavg_at_start', '?').split(' ')[0]}")
+
+
+def plot(doc, out):
+    ctx = doc.get("context", {})
+    fig, (ax_rate, ax_tw, ax_err) = plt.subplots(
+        3, 1, figsize=(10, 9.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.6, 1.6]})
+    floor = 0.5  # where a second without exchanges is drawn on the log axis
+    notes = []
+    for run in doc["runs"]:
+        rc = run.get("context", {})
+        strategy = rc.get("strategy", "?")
+        color = COLORS.get(strategy, "#7f7f7f")
+        series = run["series"]
+        t = [s["second"] for s in series]
+        rate = [max(s["exchanges"], floor) for s in series]
+        ax_rate.step(t, rate, where="post", color=color, lw=1.6, label=LABELS.get(strategy, strategy))
+        tw = [s["time_wait"] if s["time_wait"] >= 0 else float("nan") for s in series]
+        ax_tw.step(t, tw, where="post", color=color, lw=1.6)
+        err = [s["errors"].get("EADDRNOTAVAIL", 0) for s in series]
+        ax_err.step(t, err, where="post", color=color, lw=1.6)
+        other = sorted({k for s in series for k in s["errors"] if k != "EADDRNOTAVAIL"})
+        total = run.get("totals", {}).get("exchanges", sum(s["exchanges"] for s in series))
+        line = f"{strategy}: {total} exchanges in {len(series)} s"
+        st = steady_state(series)
+        if st:
+            first, mean = st
+            line += f"; first EADDRNOTAVAIL in second {first}"
+            if mean is not None:
+                line += f"; then {mean:.1f} exchanges/s on average"
+                ax_rate.axhline(mean, color=color, ls=":", lw=1.2)
+                ax_rate.annotate(f"mean after exhaustion: {mean:.1f}/s", xy=(t[-1], mean),
+                                 xytext=(-4, 4), textcoords="offset points", ha="right",
+                                 color=color, fontsize=9)
+        else:
+            line += f"; no EADDRNOTAVAIL, {total / max(len(series), 1):.0f} exchanges/s on average"
+        if other:
+            line += "; other errors: " + ", ".join(
+                f"{k} {sum(s['errors'].get(k, 0) for s in series)}" for k in other)
+        notes.append(line)
+    ax_rate.set_yscale("log")
+    ax_rate.set_ylim(bottom=floor * 0.8)
+    ax_rate.set_ylabel("exchanges completed\nper second (log)")
+    ax_rate.legend(loc="center right", fontsize=9, framealpha=0.9)
+    ax_tw.set_ylabel("TIME_WAIT sockets\ntoward the server")
+    ax_tw.set_ylim(bottom=0)
+    ax_err.set_ylabel("connect() EADDRNOTAVAIL\nper second")
+    ax_err.set_ylim(bottom=0)
+    ax_err.set_xlabel("second of the run (each strategy in its own fresh pair of namespaces)")
+    ax_err.set_xlim(left=0)
+    fig.suptitle(title(ctx), fontsize=10)
+    fig.text(0.01, 0.005, "\n".join(notes), fontsize=8, va="bottom", family="monospace")
+    fig.tight_layout(rect=(0, 0.012 * (len(notes) + 1), 1, 1))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ext in ("png", "svg"):
+        path = out.with_name(out.name + "." + ext)
+        fig.savefig(path, dpi=120 if ext == "png" else None, metadata={"Date": None} if ext == "svg" else None)
+        written.append(str(path))
+    plt.close(fig)
+    return written, notes
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    doc = load(args.results)
+    written, notes = plot(doc, args.output)
+    for line in notes:
+        print(line)
+    for path in written:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
