@@ -54,7 +54,6 @@ struct Rethrow {
 };
 
 constexpr std::size_t kStreamBuffer = 64 * 1024;  // TCP echo read size
-constexpr std::size_t kSpareBuffers = 32;          // recycled per listener
 constexpr auto kAcceptBackoff = 100ms;             // after EMFILE and other persistent errors
 // The idle sweep runs this many times per idle timeout; a connection is closed
 // between 1 and 1 + 1/kSweepsPerTimeout timeouts after its last activity.
@@ -121,8 +120,7 @@ struct Listener {
   std::atomic<bool> stopping{false};   // written under `mutex`
 
   std::mutex mutex;
-  ConnEntry conns;                                      // list head
-  std::vector<std::unique_ptr<char[]>> spare_buffers;  // read buffers for reuse
+  ConnEntry conns;  // list head
 
   // On the strand: stop accepting and end every connection.
   void close() {
@@ -140,28 +138,21 @@ struct Listener {
   }
 };
 
-// One connection's membership in its listener: registered (visible to the
-// sweep and stop()) and given a read buffer for its lifetime. Declared after
-// the socket, so it is gone before the socket's fd is closed.
+// One connection's membership in its listener: visible to the sweep and to
+// stop() until it ends. Declared after the socket, so it is gone before the
+// socket's fd is closed.
 class Registration {
  public:
   Registration(Listener& listener, Counters& counters, int fd) : l_(listener), counters_(counters) {
     entry_.fd = fd;
     touch();
-    {
-      std::lock_guard lock(l_.mutex);
-      if (l_.stopping) return;
-      entry_.prev = l_.conns.prev;
-      entry_.next = &l_.conns;
-      l_.conns.prev->next = &entry_;
-      l_.conns.prev = &entry_;
-      registered_ = true;
-      if (!l_.spare_buffers.empty()) {
-        buffer_ = std::move(l_.spare_buffers.back());
-        l_.spare_buffers.pop_back();
-      }
-    }
-    if (!buffer_) buffer_.reset(new char[l_.buffer_size]);  // uninitialised on purpose
+    std::lock_guard lock(l_.mutex);
+    if (l_.stopping) return;
+    entry_.prev = l_.conns.prev;
+    entry_.next = &l_.conns;
+    l_.conns.prev->next = &entry_;
+    l_.conns.prev = &entry_;
+    registered_ = true;
   }
   Registration(const Registration&) = delete;
   Registration& operator=(const Registration&) = delete;
@@ -170,13 +161,11 @@ class Registration {
       std::lock_guard lock(l_.mutex);
       entry_.prev->next = entry_.next;
       entry_.next->prev = entry_.prev;
-      if (l_.spare_buffers.size() < kSpareBuffers) l_.spare_buffers.push_back(std::move(buffer_));
     }
     counters_.active.fetch_sub(1, std::memory_order_relaxed);
   }
 
   explicit operator bool() const noexcept { return registered_; }
-  asio::mutable_buffer buffer() const noexcept { return asio::buffer(buffer_.get(), l_.buffer_size); }
   // The only per-read bookkeeping: one relaxed store.
   void touch() noexcept {
     entry_.last_tick.store(l_.tick.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -186,14 +175,14 @@ class Registration {
   Listener& l_;
   Counters& counters_;
   ConnEntry entry_;
-  std::unique_ptr<char[]> buffer_;
   bool registered_ = false;
 };
 
 Task<Executor> serve(Listener& l, Counters& counters, TcpSocket socket) {
   Registration reg(l, counters, socket.native_handle());
   if (!reg) co_return;
-  const asio::mutable_buffer buffer = reg.buffer();
+  const std::unique_ptr<char[]> storage(new char[l.buffer_size]);  // uninitialised on purpose
+  const asio::mutable_buffer buffer(storage.get(), l.buffer_size);
   error_code ec;
   do {
     const std::size_t n = co_await socket.async_read_some(buffer, as_value<Executor>(ec));
@@ -211,7 +200,7 @@ bool resource_exhausted(const error_code& ec) {
 }
 
 Task<Strand> sweep_idle(Listener& l, Counters& counters, std::chrono::milliseconds timeout) {
-  const auto period = std::max<std::chrono::milliseconds>(timeout / kSweepsPerTimeout, 1ms);
+  const auto period = std::max(std::chrono::microseconds(timeout) / kSweepsPerTimeout, std::chrono::microseconds(250));
   error_code ec;
   while (!l.stopping) {
     l.sweep_timer.expires_after(period);
@@ -245,7 +234,7 @@ struct Server::Impl {
   Task<Strand> udp_loop(std::size_t index);
 
   const Config cfg;
-  asio::io_context ioc;  // first member: the I/O objects below need it
+  asio::io_context ioc;  // before the I/O objects below, which need it
   Counters counters;
   Ports ports;
   Listener tcp{ioc, false, kStreamBuffer};
