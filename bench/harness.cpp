@@ -355,7 +355,7 @@ void probe(Protocol protocol, const Endpoint& target) {
     e = n < 0 ? errno : (n == static_cast<ssize_t>(sizeof ping) && std::memcmp(ping, back, sizeof ping) == 0) ? 0 : kEchoMismatch;
   }
   if (e == EAGAIN) throw std::runtime_error("no echo from " + where + " within 2 s");
-  if (e != 0) throw std::runtime_error("cannot use " + where + ": " + error_name(e));
+  if (e != 0) throw std::runtime_error((e == ECONNREFUSED ? "cannot reach " : "cannot use ") + where + ": " + error_name(e));
 }
 
 void watchdog(int stall_timeout_s) {
@@ -423,6 +423,7 @@ int churn_main(int argc, char** argv, Protocol protocol, const std::vector<Varia
                                                                             : static_cast<std::uint16_t>(h.opt.server->port() + 1));
     } else {
       const std::string binary = h.opt.echo_binary.empty() ? echo_binary_beside_self(SOCKCHURN_ECHO_FALLBACK) : h.opt.echo_binary;
+      if (::access(binary.c_str(), X_OK) != 0) throw std::runtime_error("cannot execute the echo server " + binary + ": " + error_name(errno));
       h.echo = std::make_unique<EchoProcess>(
           binary, std::vector<std::string>{"--listen=" + h.opt.listen, "--threads=" + std::to_string(h.opt.echo_threads)});
       const Endpoint host = parse_host(h.opt.listen);
