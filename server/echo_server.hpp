@@ -13,6 +13,8 @@
 #include <string_view>
 #include <thread>
 
+#include "ready_line.hpp"
+
 namespace boost::asio {
 class io_context;
 }
@@ -30,12 +32,8 @@ struct Config {
   std::chrono::milliseconds idle_timeout{30000};  // 0: never close idle connections
 };
 
-struct Ports {
-  std::uint16_t tcp = 0;       // echoes everything until the peer closes
-  std::uint16_t tcp_once = 0;  // echoes the bytes of one read, then closes
-  std::uint16_t udp = 0;       // sends each datagram back to its source
-  bool operator==(const Ports&) const = default;
-};
+// The three ports, as the ready line (src/ready_line.hpp) reports them.
+using Ports = EchoPorts;
 
 // Counters since construction.
 struct Stats {
@@ -92,12 +90,5 @@ class BackgroundServer {
   Server server_;
   std::thread thread_;
 };
-
-// "sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236": the one line the
-// binary prints on stdout once it listens.
-std::string ready_line(const Ports& ports);
-// The inverse; a trailing "\n" or "\r\n" is accepted, anything else that
-// deviates (missing or extra fields, port 0 or > 65535) is rejected.
-std::optional<Ports> parse_ready_line(std::string_view line);
 
 }  // namespace sockchurn::echo

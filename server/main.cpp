@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
     if (!ec) server->stop();
   });
 
-  std::cout << sockchurn::echo::ready_line(server->ports()) << std::endl;
+  std::cout << sockchurn::ready_line(server->ports()) << std::endl;
 
   int status = 0;
   try {

@@ -18,6 +18,8 @@ struct EchoPorts {
 
 // "sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236"
 std::string ready_line(const EchoPorts& ports);
+// The inverse; a trailing "\n" or "\r\n" is accepted, anything else that
+// deviates (missing, reordered or extra fields, port 0 or > 65535) is not.
 std::optional<EchoPorts> parse_ready_line(std::string_view line);
 
 }  // namespace sockchurn

@@ -155,7 +155,7 @@ class EchoChild {
       ::_exit(127);
     }
     std::optional<echo::Ports> ports;
-    eventually([&] { return (ports = echo::parse_ready_line(read_all(out_.get()))) || exited(); }, 10s);
+    eventually([&] { return (ports = sockchurn::parse_ready_line(read_all(out_.get()))) || exited(); }, 10s);
     if (!ports) throw std::runtime_error("sockchurn-echo did not get ready: " + read_all(err_.get()));
     ports_ = *ports;
   }

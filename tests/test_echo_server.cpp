@@ -116,15 +116,15 @@ bool ipv6_loopback_available() {
 // --- ready line ------------------------------------------------------------
 
 TEST(ReadyLine, IsTheDocumentedText) {
-  EXPECT_EQ(echo::ready_line({41234, 41235, 41236}), "sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236");
+  EXPECT_EQ(sockchurn::ready_line({41234, 41235, 41236}), "sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236");
 }
 
 TEST(ReadyLine, RoundTrips) {
   for (const echo::Ports p : {echo::Ports{1, 2, 3}, echo::Ports{41234, 41235, 41236}, echo::Ports{65535, 65535, 1}}) {
-    const std::string line = echo::ready_line(p);
-    EXPECT_EQ(echo::parse_ready_line(line), p) << line;
-    EXPECT_EQ(echo::parse_ready_line(line + "\n"), p) << line;
-    EXPECT_EQ(echo::parse_ready_line(line + "\r\n"), p) << line;
+    const std::string line = sockchurn::ready_line(p);
+    EXPECT_EQ(sockchurn::parse_ready_line(line), p) << line;
+    EXPECT_EQ(sockchurn::parse_ready_line(line + "\n"), p) << line;
+    EXPECT_EQ(sockchurn::parse_ready_line(line + "\r\n"), p) << line;
   }
 }
 
@@ -150,18 +150,8 @@ TEST(ReadyLine, RejectsMalformedLines) {
            " sockchurn-echo ready tcp=1 tcp_once=2 udp=3",
            "sockchurn-echo ready tcp=1 tcp_once=2 udp=3\n\n",
        }) {
-    EXPECT_EQ(echo::parse_ready_line(line), std::nullopt) << "'" << line << "'";
+    EXPECT_EQ(sockchurn::parse_ready_line(line), std::nullopt) << "'" << line << "'";
   }
-}
-
-// The benchmark harness parses the line with its own reader (src/ready_line):
-// the two must agree.
-TEST(ReadyLine, TheHarnessReadsIt) {
-  const auto parsed = sockchurn::parse_ready_line(echo::ready_line({41234, 41235, 41236}));
-  ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->tcp, 41234);
-  EXPECT_EQ(parsed->tcp_once, 41235);
-  EXPECT_EQ(parsed->udp, 41236);
 }
 
 // --- echo on each port -----------------------------------------------------
@@ -371,7 +361,7 @@ Exit run_echo_binary(const std::vector<std::string>& args,
   const auto reap = [&] { return exited || (exited = ::waitpid(pid, &e.status, WNOHANG) == pid); };
   if (while_ready) {
     std::optional<echo::Ports> ports;
-    eventually([&] { return (ports = echo::parse_ready_line(read_all(out.get()))) || reap(); }, 10s);
+    eventually([&] { return (ports = sockchurn::parse_ready_line(read_all(out.get()))) || reap(); }, 10s);
     if (ports) while_ready(*ports);
     if (!reap()) ::kill(pid, SIGTERM);
   }
@@ -409,7 +399,7 @@ TEST(EchoBinary, ExitsZeroOnSigint) {
 TEST(EchoBinary, PrintsTheReadyLineAndNothingElse) {
   std::string expected;
   const Exit e = run_echo_binary({"--listen=127.0.0.1"}, [&](const echo::Ports& ports) {
-    expected = echo::ready_line(ports) + "\n";
+    expected = sockchurn::ready_line(ports) + "\n";
     for (int i = 0; i < 50; ++i) {
       Fd s = connect_tcp(sockchurn::loopback_v4(i % 2 ? ports.tcp : ports.tcp_once));
       ASSERT_EQ(error_name(tcp_round_trip(s.get(), pattern(64))), "ok");

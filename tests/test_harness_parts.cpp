@@ -1,5 +1,5 @@
-// The pieces the benchmark harness stands on: the ready line, the echo
-// server child process, CPU placement, system facts.
+// The pieces the benchmark harness stands on: the echo server child
+// process, CPU placement, system facts.
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
@@ -9,25 +9,9 @@
 
 #include "echo_process.hpp"
 #include "placement.hpp"
-#include "ready_line.hpp"
 #include "sysinfo.hpp"
 
 using namespace sockchurn;
-
-TEST(ReadyLine, RoundTrip) {
-  const EchoPorts p{41234, 41235, 41236};
-  EXPECT_EQ(ready_line(p), "sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236");
-  EXPECT_EQ(parse_ready_line(ready_line(p)), p);
-  EXPECT_EQ(parse_ready_line(ready_line(p) + "\n"), p);
-}
-
-TEST(ReadyLine, MalformedLinesAreRejected) {
-  for (const char* bad : {"", "sockchurn-echo ready", "sockchurn-echo ready tcp=1 tcp_once=2",
-                          "sockchurn-echo ready tcp=1 tcp_once=2 udp=0", "sockchurn-echo ready tcp=1 tcp_once=2 udp=65536",
-                          "sockchurn-echo ready tcp=x tcp_once=2 udp=3", "sockchurn-echo ready udp=3 tcp=1 tcp_once=2",
-                          "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 extra", "hello tcp=1 tcp_once=2 udp=3"})
-    EXPECT_EQ(parse_ready_line(bad), std::nullopt) << bad;
-}
 
 // Starting a child that is not an echo server fails with a message that says
 // what happened, and leaves no process behind.
