@@ -4,20 +4,15 @@
 // what it did and saw. Run by hand inside `unshare -n` (docs/echo-server.md).
 #include <gtest/gtest.h>
 
-#include <poll.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
-#include <functional>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -29,6 +24,7 @@
 #include "endpoint.hpp"
 #include "fd.hpp"
 #include "sockops.hpp"
+#include "support/echo_client.hpp"
 
 namespace {
 
@@ -38,76 +34,12 @@ using sockchurn::Endpoint;
 using sockchurn::error_name;
 using sockchurn::Fd;
 using Clock = std::chrono::steady_clock;
+using namespace sockchurn::test;
 
-constexpr auto kIoTimeout = 5s;  // no read or write in these tests blocks longer
-
-// --- client side -------------------------------------------------------------
-
-Fd client_socket(int family, int type) {
-  Fd s = sockchurn::make_socket(family, type);
-  sockchurn::set_recv_timeout(s.get(), kIoTimeout);
-  const timeval tv{static_cast<time_t>(kIoTimeout.count()), 0};
-  sockchurn::check(::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), "setsockopt(SO_SNDTIMEO)");
-  return s;
-}
-
-Fd connect_tcp(const Endpoint& server) {
-  Fd s = client_socket(server.family(), SOCK_STREAM);
-  if (const int err = sockchurn::connect_to(s.get(), server))
-    throw std::runtime_error("connect to " + server.to_string() + ": " + error_name(err));
-  return s;
-}
-
-std::vector<char> pattern(std::size_t size, unsigned seed = 1) {
-  std::vector<char> data(size);
-  for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 131 + seed * 7919) % 251);
-  return data;
-}
-
-// Sends `data` and reads it back: 0, an errno, kEof or kEchoMismatch.
-int tcp_round_trip(int fd, const std::vector<char>& data) {
-  if (const int err = sockchurn::write_all(fd, data.data(), data.size())) return err;
-  std::vector<char> back(data.size());
-  if (const int err = sockchurn::read_exact(fd, back.data(), back.size())) return err;
-  return back == data ? 0 : sockchurn::kEchoMismatch;
-}
-
-int udp_round_trip(int fd, const Endpoint& server, const std::vector<char>& data) {
-  if (::sendto(fd, data.data(), data.size(), 0, server.sa(), server.len) != static_cast<ssize_t>(data.size()))
-    return errno;
-  std::vector<char> back(data.size() + 1);
-  const ssize_t n = ::recv(fd, back.data(), back.size(), 0);
-  if (n < 0) return errno;
-  back.resize(static_cast<std::size_t>(n));
-  return back == data ? 0 : sockchurn::kEchoMismatch;
-}
-
-// How a connection the server closed ends for us: 0 (FIN) or ECONNRESET.
-bool closed_by_server(int end) { return end == 0 || end == ECONNRESET; }
-
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 5000ms) {
-  const auto deadline = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > deadline) return done();
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+// --- timing and reports ----------------------------------------------------------
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-void raise_fd_limit(rlim_t wanted) {
-  rlimit lim{};
-  sockchurn::check(::getrlimit(RLIMIT_NOFILE, &lim), "getrlimit");
-  lim.rlim_cur = std::max(lim.rlim_cur, std::min(wanted, lim.rlim_max));
-  sockchurn::check(::setrlimit(RLIMIT_NOFILE, &lim), "setrlimit");
-}
-
-std::size_t count_fds(const std::string& pid) {
-  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/" + pid + "/fd"),
-                                                std::filesystem::directory_iterator()));
 }
 
 void report(const std::string& line) { std::printf("[ report   ] %s\n", line.c_str()); }
@@ -120,42 +52,13 @@ std::string stats_part(const std::string& err) {
 
 // --- sockchurn-echo as a child ------------------------------------------------
 
-std::string read_all(int fd) {
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::pread(fd, buf, sizeof buf, static_cast<off_t>(text.size()))) > 0)
-    text.append(buf, static_cast<std::size_t>(n));
-  return text;
-}
-
 // Started with port 0; stdout and stderr go to memory files we can read at any
 // time; killed if a test leaves it running.
 class EchoChild {
  public:
   explicit EchoChild(const std::vector<std::string>& args, std::optional<rlim_t> nofile = std::nullopt)
-      : out_(sockchurn::check(::memfd_create("stdout", MFD_CLOEXEC), "memfd_create")),
-        err_(sockchurn::check(::memfd_create("stderr", MFD_CLOEXEC), "memfd_create")) {
-    std::vector<std::string> text{SOCKCHURN_ECHO_BINARY};
-    text.insert(text.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : text) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    rlimit lim{};
-    if (nofile) {
-      sockchurn::check(::getrlimit(RLIMIT_NOFILE, &lim), "getrlimit");
-      lim.rlim_cur = *nofile;
-    }
-    pid_ = sockchurn::check(::fork(), "fork");
-    if (pid_ == 0) {
-      if (nofile && ::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(126);
-      ::dup2(out_.get(), STDOUT_FILENO);
-      ::dup2(err_.get(), STDERR_FILENO);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    std::optional<echo::Ports> ports;
-    eventually([&] { return (ports = sockchurn::parse_ready_line(read_all(out_.get()))) || exited(); }, 10s);
+      : out_(memory_file("stdout")), err_(memory_file("stderr")), pid_(spawn_echo(args, out_, err_, nofile)) {
+    const std::optional<echo::Ports> ports = wait_for_ready_line(out_, [&] { return exited(); });
     if (!ports) throw std::runtime_error("sockchurn-echo did not get ready: " + read_all(err_.get()));
     ports_ = *ports;
   }
@@ -204,7 +107,7 @@ class EchoChild {
   int terminate(std::chrono::milliseconds grace = 10s) {
     if (!exited()) ::kill(pid_, SIGTERM);
     if (!eventually([&] { return exited(); }, grace)) return -1;
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+    return exit_code(status_);
   }
 
  private:
@@ -352,7 +255,7 @@ TEST_F(Hostile, FloodPastMaxConnectionsIsResetWhileServedClientsGoOn) {
   constexpr std::size_t kMax = 20, kFlood = 300;
   echo::BackgroundServer server(echo::Config{.max_connections = kMax});
   const Endpoint tcp = sockchurn::loopback_v4(server.ports().tcp);
-  const std::size_t idle_fds = count_fds("self");
+  const std::size_t idle_fds = open_fds();
   std::vector<Fd> served;
   for (std::size_t i = 0; i < kMax; ++i) {
     served.push_back(connect_tcp(i % 2 ? tcp : sockchurn::loopback_v4(server.ports().tcp_once)));
@@ -386,7 +289,7 @@ TEST_F(Hostile, FloodPastMaxConnectionsIsResetWhileServedClientsGoOn) {
   Fd after = connect_tcp(tcp);
   EXPECT_EQ(error_name(tcp_round_trip(after.get(), pattern(64))), "ok");
   after.reset();
-  EXPECT_TRUE(eventually([&] { return count_fds("self") == idle_fds; }));
+  EXPECT_TRUE(eventually([&] { return open_fds() == idle_fds; }));
   report("flood: " + std::to_string(kFlood) + " connections over max_connections=" + std::to_string(kMax) + ": " +
          std::to_string(resets) + " reset, " + std::to_string(fins) + " FIN, all within " +
          std::to_string(slowest_ms) + " ms; the " + std::to_string(kMax) + " served clients echoed; refused=" +

@@ -3,20 +3,16 @@
 // codes. Run by hand inside `unshare -n` (see docs/echo-server.md).
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -26,6 +22,7 @@
 #include "fd.hpp"
 #include "ready_line.hpp"
 #include "sockops.hpp"
+#include "support/echo_client.hpp"
 
 namespace {
 
@@ -34,78 +31,7 @@ namespace echo = sockchurn::echo;
 using sockchurn::Endpoint;
 using sockchurn::error_name;
 using sockchurn::Fd;
-
-constexpr auto kIoTimeout = 5s;  // no read or write in these tests blocks longer
-
-void set_send_timeout(int fd, std::chrono::microseconds timeout) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000);
-  tv.tv_usec = static_cast<suseconds_t>(timeout.count() % 1'000'000);
-  sockchurn::check(::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), "setsockopt(SO_SNDTIMEO)");
-}
-
-Fd client_socket(int family, int type) {
-  Fd s = sockchurn::make_socket(family, type);
-  sockchurn::set_recv_timeout(s.get(), kIoTimeout);
-  set_send_timeout(s.get(), kIoTimeout);
-  return s;
-}
-
-Fd connect_tcp(const Endpoint& server) {
-  Fd s = client_socket(server.family(), SOCK_STREAM);
-  if (const int err = sockchurn::connect_to(s.get(), server))
-    throw std::runtime_error("connect to " + server.to_string() + ": " + error_name(err));
-  return s;
-}
-
-std::vector<char> pattern(std::size_t size, unsigned seed = 1) {
-  std::vector<char> data(size);
-  for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 131 + seed * 7919) % 251);
-  return data;
-}
-
-// Sends `data` and reads it back: 0, an errno, kEof or kEchoMismatch.
-int tcp_round_trip(int fd, const std::vector<char>& data) {
-  if (const int err = sockchurn::write_all(fd, data.data(), data.size())) return err;
-  std::vector<char> back(data.size());
-  if (const int err = sockchurn::read_exact(fd, back.data(), back.size())) return err;
-  return back == data ? 0 : sockchurn::kEchoMismatch;
-}
-
-// Sends one datagram and expects it back, byte for byte, from `server`.
-int udp_round_trip(int fd, const Endpoint& server, const std::vector<char>& data) {
-  if (::sendto(fd, data.data(), data.size(), 0, server.sa(), server.len) != static_cast<ssize_t>(data.size()))
-    return errno;
-  std::vector<char> back(data.size() + 1);
-  Endpoint from;
-  from.len = sizeof from.storage;
-  const ssize_t n = ::recvfrom(fd, back.data(), back.size(), 0, from.sa(), &from.len);
-  if (n < 0) return errno;
-  back.resize(static_cast<std::size_t>(n));
-  return back == data && from == server ? 0 : sockchurn::kEchoMismatch;
-}
-
-std::size_t open_fds() {
-  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
-                                                std::filesystem::directory_iterator()));
-}
-
-// Polls `done` until it holds or `limit` passes; returns its last value.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 5000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return done();
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
-void raise_fd_limit(rlim_t wanted) {
-  rlimit lim{};
-  sockchurn::check(::getrlimit(RLIMIT_NOFILE, &lim), "getrlimit");
-  lim.rlim_cur = std::max(lim.rlim_cur, std::min(wanted, lim.rlim_max));
-  sockchurn::check(::setrlimit(RLIMIT_NOFILE, &lim), "setrlimit");
-}
+using namespace sockchurn::test;
 
 bool ipv6_loopback_available() {
   Fd s(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -222,7 +148,7 @@ TEST_F(EchoServer, EchoOnceEchoesAtMostMaxMessageBytes) {
   EXPECT_TRUE(std::equal(back.begin(), back.end(), data.begin()));
   // Closed with 500 bytes unread: the kernel sends RST rather than FIN.
   const int end = sockchurn::read_eof(s.get());
-  EXPECT_TRUE(end == 0 || end == ECONNRESET) << error_name(end);
+  EXPECT_TRUE(closed_by_server(end)) << error_name(end);
 }
 
 TEST_F(EchoServer, UdpEchoesEachDatagramFromItsPort) {
@@ -328,40 +254,19 @@ struct Exit {
   std::string out, err;
 };
 
-std::string read_all(int fd) {
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::pread(fd, buf, sizeof buf, static_cast<off_t>(text.size()))) > 0)
-    text.append(buf, static_cast<std::size_t>(n));
-  return text;
-}
-
 // Runs sockchurn-echo to completion, bounded: killed after 10 s. With
 // `while_ready`, waits for the ready line, calls it with the ports, then sends
 // SIGTERM.
 Exit run_echo_binary(const std::vector<std::string>& args,
                      const std::function<void(const echo::Ports&)>& while_ready = {}) {
-  Fd out(sockchurn::check(::memfd_create("stdout", MFD_CLOEXEC), "memfd_create"));
-  Fd err(sockchurn::check(::memfd_create("stderr", MFD_CLOEXEC), "memfd_create"));
-  std::vector<std::string> text{SOCKCHURN_ECHO_BINARY};
-  text.insert(text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : text) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = sockchurn::check(::fork(), "fork");
-  if (pid == 0) {
-    ::dup2(out.get(), STDOUT_FILENO);
-    ::dup2(err.get(), STDERR_FILENO);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  const Fd out = memory_file("stdout");
+  const Fd err = memory_file("stderr");
+  const pid_t pid = spawn_echo(args, out, err);
   Exit e;
   bool exited = false;
   const auto reap = [&] { return exited || (exited = ::waitpid(pid, &e.status, WNOHANG) == pid); };
   if (while_ready) {
-    std::optional<echo::Ports> ports;
-    eventually([&] { return (ports = sockchurn::parse_ready_line(read_all(out.get()))) || reap(); }, 10s);
+    const std::optional<echo::Ports> ports = wait_for_ready_line(out, reap);
     if (ports) while_ready(*ports);
     if (!reap()) ::kill(pid, SIGTERM);
   }
@@ -373,8 +278,6 @@ Exit run_echo_binary(const std::vector<std::string>& args,
   e.err = read_all(err.get());
   return e;
 }
-
-int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
 TEST(EchoBinary, ServesAndExitsZeroOnSigterm) {
   sockchurn::EchoProcess child(SOCKCHURN_ECHO_BINARY, {"--threads=2", "--stats"});
