@@ -17,6 +17,7 @@
 
 #include "echo_server.hpp"
 #include "strategies.hpp"
+#include "support/strategy_cases.hpp"
 
 using namespace sockchurn;
 
@@ -24,19 +25,8 @@ namespace {
 
 constexpr int kCycles = 200;
 
-struct Case {
-  Protocol protocol;
-  Strategy strategy;
-  Closer closer;
-  LocalPort port;
-};
-
-std::string case_name(const testing::TestParamInfo<Case>& info) {
-  const Case& c = info.param;
-  std::string name = std::string(to_string(c.protocol)) + "_" + std::string(to_string(c.strategy));
-  if (has_closer(c.protocol, c.strategy)) name += "_closer_" + std::string(to_string(c.closer));
-  if (has_local_port(c.strategy)) name += "_" + std::string(to_string(c.port));
-  return name;
+std::string case_name(const testing::TestParamInfo<test::StrategyCase>& info) {
+  return test::strategy_case_name(info.param);
 }
 
 echo::Config v6_config() {
@@ -45,21 +35,14 @@ echo::Config v6_config() {
   return cfg;
 }
 
-class Ipv6Cycles : public testing::TestWithParam<Case> {
+class Ipv6Cycles : public testing::TestWithParam<test::StrategyCase> {
  protected:
   echo::BackgroundServer server_{v6_config()};
 };
 
 TEST_P(Ipv6Cycles, TwoHundredVerifiedEchoes) {
-  const Case& c = GetParam();
-  ExchangeConfig cfg;
-  cfg.protocol = c.protocol;
-  cfg.strategy = c.strategy;
-  cfg.closer = c.closer;
-  cfg.local_port = c.port;
-  const auto ports = server_.ports();
-  const bool once = c.protocol == Protocol::tcp && c.closer == Closer::server && has_closer(c.protocol, c.strategy);
-  cfg.server = loopback_v6(c.protocol == Protocol::udp ? ports.udp : once ? ports.tcp_once : ports.tcp);
+  const test::StrategyCase& c = GetParam();
+  const ExchangeConfig cfg = test::strategy_case_config(c, server_.ports(), loopback_v6);
   ASSERT_EQ(cfg.server.family(), AF_INET6);
 
   auto ex = make_exchanger(cfg);
@@ -78,23 +61,8 @@ TEST_P(Ipv6Cycles, TwoHundredVerifiedEchoes) {
   }
 }
 
-const Case kCases[] = {
-    {Protocol::tcp, Strategy::fresh_close, Closer::client, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::fresh_close, Closer::server, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::fresh_linger0, Closer::client, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::fresh_linger0, Closer::server, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::bound},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::server, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::server, LocalPort::bound},
-    {Protocol::tcp, Strategy::keepalive, Closer::client, LocalPort::ephemeral},
-    {Protocol::udp, Strategy::fresh_close, Closer::client, LocalPort::ephemeral},
-    {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral},
-    {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::bound},
-    {Protocol::udp, Strategy::reconnect, Closer::client, LocalPort::ephemeral},
-    {Protocol::udp, Strategy::sendto, Closer::client, LocalPort::ephemeral},
-};
-INSTANTIATE_TEST_SUITE_P(AllStrategies, Ipv6Cycles, testing::ValuesIn(kCases), case_name);
+// The whole matrix, at 64 bytes.
+INSTANTIATE_TEST_SUITE_P(AllStrategies, Ipv6Cycles, testing::ValuesIn(test::kStrategyMatrix), case_name);
 
 // port_exhaustion is built into the same directory as this test.
 std::string exhaustion_binary() {
@@ -102,6 +70,13 @@ std::string exhaustion_binary() {
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   std::string dir = n > 0 ? std::string(self, static_cast<std::size_t>(n)) : std::string();
   return dir.substr(0, dir.rfind('/') + 1) + "port_exhaustion";
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 // Runs port_exhaustion with `args` (shell words); returns its exit status
@@ -113,19 +88,9 @@ int run_exhaustion(const std::string& args, std::string* err) {
   ::close(fd);
   const std::string cmd = "'" + exhaustion_binary() + "' " + args + " 2>'" + tmpl + "'";
   const int status = std::system(cmd.c_str());
-  std::ifstream in(tmpl);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (err) *err = text.str();
+  if (err) *err = slurp(tmpl);
   ::unlink(tmpl);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 class ExhaustionBinary : public testing::Test {

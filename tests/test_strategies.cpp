@@ -10,11 +10,13 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "echo_server.hpp"
 #include "placement.hpp"
 #include "sockops.hpp"
 #include "strategies.hpp"
+#include "support/strategy_cases.hpp"
 #include "tcp_states.hpp"
 
 using namespace sockchurn;
@@ -23,39 +25,15 @@ namespace {
 
 constexpr int kCycles = 1000;
 
-struct Case {
-  Protocol protocol;
-  Strategy strategy;
-  Closer closer;
-  LocalPort port;
-  std::size_t payload;
-};
-
-std::string case_name(const testing::TestParamInfo<Case>& info) {
-  const Case& c = info.param;
-  std::string name = std::string(to_string(c.protocol)) + "_" + std::string(to_string(c.strategy));
-  if (has_closer(c.protocol, c.strategy)) name += "_closer_" + std::string(to_string(c.closer));
-  if (has_local_port(c.strategy)) name += "_" + std::string(to_string(c.port));
-  return name + "_" + std::to_string(c.payload);
+std::string case_name(const testing::TestParamInfo<test::StrategyCase>& info) {
+  return test::strategy_case_name(info.param) + "_" + std::to_string(info.param.payload);
 }
 
-class StrategyCycles : public testing::TestWithParam<Case> {
+class StrategyCycles : public testing::TestWithParam<test::StrategyCase> {
  protected:
   echo::BackgroundServer server_;
 
-  ExchangeConfig config() const {
-    const Case& c = GetParam();
-    ExchangeConfig cfg;
-    cfg.protocol = c.protocol;
-    cfg.strategy = c.strategy;
-    cfg.closer = c.closer;
-    cfg.local_port = c.port;
-    cfg.payload = c.payload;
-    const auto ports = server_.ports();
-    const bool once = c.protocol == Protocol::tcp && c.closer == Closer::server && has_closer(c.protocol, c.strategy);
-    cfg.server = loopback_v4(c.protocol == Protocol::udp ? ports.udp : once ? ports.tcp_once : ports.tcp);
-    return cfg;
-  }
+  ExchangeConfig config() const { return test::strategy_case_config(GetParam(), server_.ports(), loopback_v4); }
 };
 
 TEST_P(StrategyCycles, ThousandVerifiedEchoes) {
@@ -69,27 +47,15 @@ TEST_P(StrategyCycles, ThousandVerifiedEchoes) {
 }
 
 // The cases: all of the matrix at 64 bytes, and the edges of payload size.
-const Case kCases[] = {
-    {Protocol::tcp, Strategy::fresh_close, Closer::client, LocalPort::ephemeral, 64},
-    {Protocol::tcp, Strategy::fresh_close, Closer::server, LocalPort::ephemeral, 64},
-    {Protocol::tcp, Strategy::fresh_linger0, Closer::client, LocalPort::ephemeral, 64},
-    {Protocol::tcp, Strategy::fresh_linger0, Closer::server, LocalPort::ephemeral, 64},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral, 64},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::bound, 64},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::server, LocalPort::ephemeral, 64},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::server, LocalPort::bound, 64},
-    {Protocol::tcp, Strategy::keepalive, Closer::client, LocalPort::ephemeral, 64},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral, 1},
-    {Protocol::tcp, Strategy::keepalive, Closer::client, LocalPort::ephemeral, 60000},
-    {Protocol::udp, Strategy::fresh_close, Closer::client, LocalPort::ephemeral, 64},
-    {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral, 64},
-    {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::bound, 64},
-    {Protocol::udp, Strategy::reconnect, Closer::client, LocalPort::ephemeral, 64},
-    {Protocol::udp, Strategy::sendto, Closer::client, LocalPort::ephemeral, 64},
-    {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::bound, 1},
-    {Protocol::udp, Strategy::sendto, Closer::client, LocalPort::ephemeral, 60000},
-};
-INSTANTIATE_TEST_SUITE_P(Matrix, StrategyCycles, testing::ValuesIn(kCases), case_name);
+std::vector<test::StrategyCase> cases() {
+  std::vector<test::StrategyCase> all = test::kStrategyMatrix;
+  all.insert(all.end(), {{Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral, 1},
+                         {Protocol::tcp, Strategy::keepalive, Closer::client, LocalPort::ephemeral, 60000},
+                         {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::bound, 1},
+                         {Protocol::udp, Strategy::sendto, Closer::client, LocalPort::ephemeral, 60000}});
+  return all;
+}
+INSTANTIATE_TEST_SUITE_P(Matrix, StrategyCycles, testing::ValuesIn(cases()), case_name);
 
 // TIME_WAIT after 100 cycles, counted on the server port, split by side.
 struct TimeWait {
