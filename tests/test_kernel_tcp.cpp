@@ -31,14 +31,14 @@
 #include "endpoint.hpp"
 #include "fd.hpp"
 #include "sockops.hpp"
+#include "support/loopback_family.hpp"
+#include "support/socket_timeouts.hpp"
 #include "tcp_states.hpp"
 
 namespace sockchurn {
-
-// So that gtest prints "127.0.0.1:41000", not 136 bytes.
-void PrintTo(const Endpoint& ep, std::ostream* os) { *os << ep.to_string(); }
-
 namespace {
+
+using test::result;
 
 using Strings = std::vector<std::string>;
 
@@ -57,9 +57,6 @@ std::string entry(TcpState state, const Endpoint& local, const Endpoint& remote)
   return std::string(state_name(state)) + " " + local.to_string() + " " + remote.to_string();
 }
 
-// The result of a call that returns 0 or -1: "0" or the errno name.
-std::string result(int rc) { return rc == 0 ? "0" : rc == -1 ? errno_name(errno) : "rc " + std::to_string(rc); }
-
 // One read(): "EOF", "<n> bytes" or the errno name.
 std::string read_once(int fd) {
   char buf[4096];
@@ -69,10 +66,7 @@ std::string read_once(int fd) {
 }
 
 // One non-blocking 1-byte send() without SIGPIPE: "1 bytes" or the errno name.
-std::string write_once(int fd) {
-  const ssize_t n = ::send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-  return n < 0 ? errno_name(errno) : std::to_string(n) + " bytes";
-}
+std::string write_once(int fd) { return test::sent(::send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT)); }
 
 // getsockopt(SO_ERROR), which also clears it: "none" or the errno name.
 std::string take_so_error(int fd) {
@@ -80,12 +74,6 @@ std::string take_so_error(int fd) {
   socklen_t len = sizeof err;
   check(::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), "getsockopt(SO_ERROR)");
   return err == 0 ? "none" : errno_name(err);
-}
-
-std::string bind_result(int family, std::uint16_t port) {
-  Fd probe = make_socket(family, SOCK_STREAM);
-  const Endpoint ep = family == AF_INET ? loopback_v4(port) : loopback_v6(port);
-  return result(::bind(probe.get(), ep.sa(), ep.len));
 }
 
 // A "Tcp:" counter of this network namespace from /proc/net/snmp, such as
@@ -136,17 +124,8 @@ class PinToCurrentCpu {
   cpu_set_t saved_;
 };
 
-class KernelTcp : public ::testing::TestWithParam<int> {
+class KernelTcp : public test::LoopbackFamilyTest {
  protected:
-  int family() const { return GetParam(); }
-  Endpoint loopback(std::uint16_t port) const {
-    return family() == AF_INET ? loopback_v4(port) : loopback_v6(port);
-  }
-  // The wildcard address, as getsockname() shows an unbound socket (port 0).
-  Endpoint wildcard(std::uint16_t port = 0) const {
-    return with_port(parse_host(family() == AF_INET ? "0.0.0.0" : "::"), port);
-  }
-
   void SetUp() override {
     listener = listen_on(0, 16);
     server_port = local_endpoint(listener.get()).port();
@@ -156,9 +135,7 @@ class KernelTcp : public ::testing::TestWithParam<int> {
   // after kIoTimeout.
   Fd tcp_socket() {
     Fd s = make_socket(family(), SOCK_STREAM);
-    set_recv_timeout(s.get(), kIoTimeout);
-    const timeval tv{std::chrono::seconds(kIoTimeout).count(), 0};
-    check(::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), "setsockopt(SO_SNDTIMEO)");
+    test::set_io_timeouts(s.get(), kIoTimeout);
     return s;
   }
 
@@ -170,21 +147,13 @@ class KernelTcp : public ::testing::TestWithParam<int> {
     return s;
   }
 
-  // Binds `s` to a free port of the loopback address chosen by number (not
-  // port 0, so the kernel marks it as explicitly bound); returns the port.
+  // test::bind_explicit_port, the port recorded as one this test used.
   std::uint16_t bind_explicit_port(int s) {
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      const std::uint16_t port = find_free_port(loopback(0), SOCK_STREAM);
-      const Endpoint ep = loopback(port);
-      if (::bind(s, ep.sa(), ep.len) == 0) {
-        ports.push_back(port);
-        return port;
-      }
-      if (errno != EADDRINUSE) throw_errno("bind");
-    }
-    ADD_FAILURE() << "no free port after 50 attempts";
-    return 0;
+    const std::uint16_t port = test::bind_explicit_port(s, family(), SOCK_STREAM);
+    if (port != 0) ports.push_back(port);
+    return port;
   }
+  std::string bind_result(std::uint16_t port) { return test::bind_result(family(), SOCK_STREAM, port); }
 
   // Connects `client` to the listener and accepts the server end.
   Fd connect_and_accept(const Fd& client) { return connect_and_accept(client, listener); }
@@ -281,7 +250,7 @@ TEST_P(KernelTcp, DisconnectReleasesEphemeralPortAndReconnectGetsNewPortAndClear
   // getsockname() drops the address but still shows the old port number...
   EXPECT_EQ(local_endpoint(client.get()), wildcard(old_port));
   // ...which nothing holds any more: another socket can bind it.
-  EXPECT_EQ(bind_result(family(), old_port), "0");
+  EXPECT_EQ(bind_result(old_port), "0");
   expect_sockets({listening()});
 
   // The same fd connects again, without reading the pending ECONNRESET first.
@@ -435,7 +404,7 @@ TEST_P(KernelTcp, DisconnectListenerStopsListeningKeepsExplicitPortAndListenWork
   Fd refused = tcp_socket();
   EXPECT_EQ(errno_name(connect_to(refused.get(), loopback(port))), "ECONNREFUSED");
   EXPECT_EQ(local_endpoint(l.get()), loopback(port));
-  EXPECT_EQ(bind_result(family(), port), "EADDRINUSE");
+  EXPECT_EQ(bind_result(port), "EADDRINUSE");
   expect_sockets({listening(), entry(TcpState::close, loopback(port), wildcard())});
 
   EXPECT_EQ(result(::listen(l.get(), 16)), "0");
@@ -454,7 +423,7 @@ TEST_P(KernelTcp, DisconnectListenerBoundToPortZeroReleasesItsPort) {
   // getsockname() still shows the port, but nothing holds it.
   EXPECT_EQ(local_endpoint(listener.get()), loopback(server_port));
   expect_sockets({});
-  EXPECT_EQ(bind_result(family(), server_port), "0");
+  EXPECT_EQ(bind_result(server_port), "0");
   EXPECT_EQ(result(::listen(listener.get(), 16)), "0");  // listens again, on a new port
   const std::uint16_t new_port = local_endpoint(listener.get()).port();
   EXPECT_NE(new_port, 0);
@@ -524,7 +493,7 @@ TEST_P(KernelTcp, DisconnectExplicitlyBoundKeepsPortAndReconnectsFromItAtOnce) {
 
   ASSERT_EQ(result(disconnect(client.get())), "0");
   EXPECT_EQ(local_endpoint(client.get()), loopback(port));
-  EXPECT_EQ(bind_result(family(), port), "EADDRINUSE");
+  EXPECT_EQ(bind_result(port), "EADDRINUSE");
   // Listed as a bound, inactive socket. The kernel clears the peer's port but
   // leaves its address.
   expect_sockets({listening(), entry(TcpState::close, loopback(port), loopback(0))});
@@ -605,8 +574,7 @@ TEST_P(KernelTcp, NextInitialSequenceNumberAfterDisconnectIsOldWriteSeqPlusWindo
   EXPECT_EQ(read_once(server2.get()), "2 bytes");
 }
 
-INSTANTIATE_TEST_SUITE_P(Loopback, KernelTcp, ::testing::Values(AF_INET, AF_INET6),
-                         [](const auto& info) { return info.param == AF_INET ? "v4" : "v6"; });
+INSTANTIATE_TEST_SUITE_P(Loopback, KernelTcp, ::testing::Values(AF_INET, AF_INET6), test::family_name);
 
 }  // namespace
 }  // namespace sockchurn

@@ -18,16 +18,13 @@
 #include "endpoint.hpp"
 #include "fd.hpp"
 #include "sockops.hpp"
+#include "support/loopback_family.hpp"
 
 namespace sockchurn {
-
-// So that gtest prints "127.0.0.1:41000", not 136 bytes.
-void PrintTo(const Endpoint& ep, std::ostream* os) { *os << ep.to_string(); }
-
 namespace {
 
-// The result of a call that returns 0 or -1: "0" or the errno name.
-std::string result(int rc) { return rc == 0 ? "0" : rc == -1 ? errno_name(errno) : "rc " + std::to_string(rc); }
+using test::result;
+using test::sent;
 
 struct Datagram {
   std::string text;  // the payload, or the errno name if recvfrom failed
@@ -45,25 +42,15 @@ Datagram receive(int fd, int flags = 0) {
 }
 
 std::string send_text(int fd, const std::string& text) {
-  const ssize_t n = ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
-  return n < 0 ? errno_name(errno) : std::to_string(n) + " bytes";
+  return sent(::send(fd, text.data(), text.size(), MSG_NOSIGNAL));
 }
 
 std::string send_text_to(int fd, const std::string& text, const Endpoint& to) {
-  const ssize_t n = ::sendto(fd, text.data(), text.size(), MSG_NOSIGNAL, to.sa(), to.len);
-  return n < 0 ? errno_name(errno) : std::to_string(n) + " bytes";
+  return sent(::sendto(fd, text.data(), text.size(), MSG_NOSIGNAL, to.sa(), to.len));
 }
 
-class KernelUdp : public ::testing::TestWithParam<int> {
+class KernelUdp : public test::LoopbackFamilyTest {
  protected:
-  int family() const { return GetParam(); }
-  Endpoint loopback(std::uint16_t port) const {
-    return family() == AF_INET ? loopback_v4(port) : loopback_v6(port);
-  }
-  Endpoint wildcard(std::uint16_t port = 0) const {
-    return with_port(parse_host(family() == AF_INET ? "0.0.0.0" : "::"), port);
-  }
-
   void SetUp() override {
     peer1 = bound_socket(loopback(0));
     peer2 = bound_socket(loopback(0));
@@ -83,23 +70,8 @@ class KernelUdp : public ::testing::TestWithParam<int> {
     return s;
   }
 
-  // Binds `s` to a free loopback port given by number (not port 0); returns it.
-  std::uint16_t bind_explicit_port(int s) {
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      const std::uint16_t port = find_free_port(loopback(0), SOCK_DGRAM);
-      const Endpoint ep = loopback(port);
-      if (::bind(s, ep.sa(), ep.len) == 0) return port;
-      if (errno != EADDRINUSE) throw_errno("bind");
-    }
-    ADD_FAILURE() << "no free port after 50 attempts";
-    return 0;
-  }
-
-  std::string bind_result(std::uint16_t port) {
-    Fd probe = make_socket(family(), SOCK_DGRAM);
-    const Endpoint ep = loopback(port);
-    return result(::bind(probe.get(), ep.sa(), ep.len));
-  }
+  std::uint16_t bind_explicit_port(int s) { return test::bind_explicit_port(s, family(), SOCK_DGRAM); }
+  std::string bind_result(std::uint16_t port) { return test::bind_result(family(), SOCK_DGRAM, port); }
 
   // Connects `s` to peer1 and checks that peer1 hears from it; returns the
   // port the socket sends from.
@@ -261,8 +233,7 @@ TEST_P(KernelUdp, DatagramQueuedFromOldPeerIsDeliveredAfterUnboundDisconnectAndC
   EXPECT_EQ(second.from, peer2_ep);
 }
 
-INSTANTIATE_TEST_SUITE_P(Loopback, KernelUdp, ::testing::Values(AF_INET, AF_INET6),
-                         [](const auto& info) { return info.param == AF_INET ? "v4" : "v6"; });
+INSTANTIATE_TEST_SUITE_P(Loopback, KernelUdp, ::testing::Values(AF_INET, AF_INET6), test::family_name);
 
 }  // namespace
 }  // namespace sockchurn
