@@ -160,6 +160,17 @@ def _spread_note(a_samples, b_samples):
     return ""
 
 
+def _pair_note(sides, values, a_samples, b_samples, metric):
+    """Why a pair has no value, spread or U test: "<sides> errored" (sides
+    are (name, row) pairs), "no <metric>", or _spread_note."""
+    errored = [name for name, row in sides if row["errored"]]
+    if errored:
+        return " and ".join(errored) + " errored"
+    if any(math.isnan(v) for v in values):
+        return f"no {metric}"
+    return _spread_note(a_samples, b_samples)
+
+
 def ratio_key_columns(results):
     """Columns that identify a ratio row, in display order."""
     others = [d for d in results.dims if d != "port"]
@@ -201,13 +212,8 @@ def ratio_table(results, metric="exchanges_per_s", summary=None):
             record["lo"] = min(cross) if cross else math.nan
             record["hi"] = max(cross) if cross else math.nan
             record["p_value"] = u_test(r_samples, f_samples)
-            if reuse["errored"] or fresh["errored"]:
-                sides = [s for s, row in (("reuse", reuse), ("fresh", fresh)) if row["errored"]]
-                record["note"] = " and ".join(sides) + " errored"
-            elif math.isnan(record["reuse"]) or math.isnan(record["fresh"]):
-                record["note"] = f"no {metric}"
-            else:
-                record["note"] = _spread_note(r_samples, f_samples)
+            record["note"] = _pair_note((("reuse", reuse), ("fresh", fresh)),
+                                        (record["reuse"], record["fresh"]), r_samples, f_samples, metric)
             records.append(record)
     table = pd.DataFrame(records, columns=columns)
     return _sort(table, keys)
@@ -341,13 +347,7 @@ def compare_runs(summary_a, summary_b, metric):
                   "n_a": int(ra["n"]), "n_b": int(rb["n"])}
         record["change_pct"] = (_divide(record["b"], record["a"]) - 1) * 100
         record["p_value"] = u_test(sa, sb)
-        sides = [s for s, row in (("A", ra), ("B", rb)) if row["errored"]]
-        if sides:
-            record["note"] = " and ".join(sides) + " errored"
-        elif math.isnan(record["a"]) or math.isnan(record["b"]):
-            record["note"] = f"no {metric}"
-        else:
-            record["note"] = _spread_note(sa, sb)
+        record["note"] = _pair_note((("A", ra), ("B", rb)), (record["a"], record["b"]), sa, sb, metric)
         records.append(record)
     return pd.DataFrame(records, columns=columns)
 
@@ -373,6 +373,29 @@ def _line_label(strategy, closer, port, payload, show_payload):
     return ", ".join(parts)
 
 
+def _lines(rows, placement, strategy, value):
+    """The rows of one placement as lines, in display order: (show_payload,
+    [((strategy, closer, port, payload), points)]) with the strategy taken
+    from column `strategy` and "" for a missing column; points sorted by
+    threads, those whose `value` is NaN left out; lines left with none dropped.
+    """
+    if "placement" in rows.columns:
+        rows = rows[rows["placement"] == placement]
+    get = lambda row, key: row[key] if key in row else ""  # noqa: E731
+    show_payload = "payload" in rows.columns and rows["payload"].nunique() > 1
+    lines = {}
+    for _, row in rows.iterrows():
+        ident = (get(row, strategy), get(row, "closer"), get(row, "port"), get(row, "payload"))
+        lines.setdefault(ident, []).append(row)
+    out = []
+    for ident in sorted(lines, key=_line_key):
+        points = sorted(lines[ident], key=lambda r: r["threads"])
+        points = [p for p in points if not math.isnan(p[value])]
+        if points:
+            out.append((ident, points))
+    return show_payload, out
+
+
 def series(summary, metric, group, placement):
     """Lines of metric vs threads for one group and placement, errored runs
     left out: list of dicts with label, strategy, closer, port, payload,
@@ -382,21 +405,9 @@ def series(summary, metric, group, placement):
     if summary.empty or metric not in summary.columns:
         return []
     rows = summary[(summary["group"] == group) & ~summary["errored"]]
-    if "placement" in rows.columns:
-        rows = rows[rows["placement"] == placement]
-    get = lambda row, key: row[key] if key in row else ""  # noqa: E731
-    show_payload = "payload" in rows.columns and rows["payload"].nunique() > 1
-    lines = {}
-    for _, row in rows.iterrows():
-        ident = (get(row, "strategy"), get(row, "closer"), get(row, "port"), get(row, "payload"))
-        lines.setdefault(ident, []).append(row)
+    show_payload, lines = _lines(rows, placement, "strategy", metric)
     out = []
-    for ident in sorted(lines, key=_line_key):
-        points = sorted(lines[ident], key=lambda r: r["threads"])
-        points = [p for p in points if not math.isnan(p[metric])]
-        if not points:
-            continue
-        strategy, closer, port, payload = ident
+    for (strategy, closer, port, payload), points in lines:
         out.append({"label": _line_label(strategy, closer, port, payload, show_payload),
                     "strategy": strategy, "closer": closer, "port": port, "payload": payload,
                     "threads": [int(p["threads"]) for p in points],
@@ -414,21 +425,9 @@ def speedup_series(table, group, placement):
     if table.empty:
         return []
     rows = table[(table["group"] == group) & ~table["note"].str.endswith("errored")]
-    if "placement" in rows.columns:
-        rows = rows[rows["placement"] == placement]
-    get = lambda row, key: row[key] if key in row else ""  # noqa: E731
-    show_payload = "payload" in rows.columns and rows["payload"].nunique() > 1
-    lines = {}
-    for _, row in rows.iterrows():
-        ident = (row["baseline"], get(row, "closer"), row["port"], get(row, "payload"))
-        lines.setdefault(ident, []).append(row)
+    show_payload, lines = _lines(rows, placement, "baseline", "ratio")
     out = []
-    for ident in sorted(lines, key=_line_key):
-        points = sorted(lines[ident], key=lambda r: r["threads"])
-        points = [p for p in points if not math.isnan(p["ratio"])]
-        if not points:
-            continue
-        baseline, closer, port, payload = ident
+    for (baseline, closer, port, payload), points in lines:
         label = f"reuse{' ' + port if port else ''} / {baseline}"
         if closer:
             label += f", {closer} closes"
