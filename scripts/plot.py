@@ -105,6 +105,13 @@ def errorbar(ax, x, y, lo, hi, label, st):
         ax.plot(x, y, label=label, **st)
 
 
+def draw_lines(ax, lines, value="median", color_by="strategy"):
+    """Each line of `lines` (from sr.series or sr.speedup_series) with its error bars."""
+    for line in lines:
+        errorbar(ax, line["threads"], line[value], line["lo"], line["hi"], line["label"],
+                 style(line[color_by], line["closer"], line["port"]))
+
+
 def legend_below(ax, n_items):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2 if n_items > 3 else 1,
               fontsize="small", frameon=False)
@@ -149,20 +156,30 @@ class Plotter:
     def stem(self, placement, chart):
         return f"{self.prefix}-{self.placement_label(placement)}-{chart}"
 
-    # ---- charts
-    def metric_chart(self, placement, metric, chart, what, ylabel, log_ok=True):
-        panels = [(g, sr.series(self.summary, metric, g, placement)) for g in self.groups(placement)]
+    def skip(self, chart, placement, why):
+        self.notes.append(f"skipped {chart} chart (placement {self.placement_label(placement)}): {why}")
+
+    def group_panels(self, placement, chart, lines_of, why):
+        """One panel per group with lines (lines_of(group)), side by side:
+        (fig, [(ax, group, lines)]), or (None, []) and a note when no group has any."""
+        panels = [(g, lines_of(g)) for g in self.groups(placement)]
         panels = [(g, lines) for g, lines in panels if lines]
         if not panels:
-            self.notes.append(f"skipped {chart} chart (placement {self.placement_label(placement)}): "
-                              f"no {metric} values")
-            return
+            self.skip(chart, placement, why)
+            return None, []
         fig, axes = plt.subplots(1, len(panels), figsize=(max(6.2 * len(panels), 11.5), 5.6), squeeze=False,
                                  layout="constrained")
-        for ax, (group, lines) in zip(axes[0], panels):
-            for line in lines:
-                errorbar(ax, line["threads"], line["median"], line["lo"], line["hi"], line["label"],
-                         style(line["strategy"], line["closer"], line["port"]))
+        return fig, [(ax, g, lines) for ax, (g, lines) in zip(axes[0], panels)]
+
+    # ---- charts
+    def metric_chart(self, placement, metric, chart, what, ylabel, log_ok=True):
+        fig, panels = self.group_panels(placement, chart,
+                                        lambda g: sr.series(self.summary, metric, g, placement),
+                                        f"no {metric} values")
+        if fig is None:
+            return
+        for ax, group, lines in panels:
+            draw_lines(ax, lines)
             threads = [t for line in lines for t in line["threads"]]
             thread_axis(ax, threads)
             values = [v for line in lines for v in line["median"]]
@@ -177,18 +194,13 @@ class Plotter:
         self.save(fig, self.stem(placement, chart))
 
     def speedup_chart(self, placement, table):
-        panels = [(g, sr.speedup_series(table, g, placement)) for g in self.groups(placement)]
-        panels = [(g, lines) for g, lines in panels if lines]
-        if not panels:
-            self.notes.append(f"skipped speedup chart (placement {self.placement_label(placement)}): "
-                              f"no reuse_unspec / fresh pairs with exchanges_per_s")
+        fig, panels = self.group_panels(placement, "speedup",
+                                        lambda g: sr.speedup_series(table, g, placement),
+                                        "no reuse_unspec / fresh pairs with exchanges_per_s")
+        if fig is None:
             return
-        fig, axes = plt.subplots(1, len(panels), figsize=(max(6.2 * len(panels), 11.5), 5.6), squeeze=False,
-                                 layout="constrained")
-        for ax, (group, lines) in zip(axes[0], panels):
-            for line in lines:
-                st = style(line["baseline"], line["closer"], line["port"])
-                errorbar(ax, line["threads"], line["ratio"], line["lo"], line["hi"], line["label"], st)
+        for ax, group, lines in panels:
+            draw_lines(ax, lines, value="ratio", color_by="baseline")
             thread_axis(ax, [t for line in lines for t in line["threads"]])
             ax.axhline(1.0, color="black", linewidth=0.8)
             top = max(max(h if math.isfinite(h) else r for h, r in zip(line["hi"], line["ratio"]))
@@ -208,17 +220,14 @@ class Plotter:
             if p50 or p99:
                 rows.append((group, p50, p99))
         if not rows:
-            self.notes.append(f"skipped latency chart (placement {self.placement_label(placement)}): "
-                              f"no p50_us / p99_us values")
+            self.skip("latency", placement, "no p50_us / p99_us values")
             return
         fig, axes = plt.subplots(len(rows), 2, figsize=(13.5, 4.0 * len(rows) + 0.8), squeeze=False,
                                  layout="constrained")
         for (group, p50, p99), pair in zip(rows, axes):
             values = [v for line in p50 + p99 for v in line["median"]]
             for ax, lines, which in ((pair[0], p50, "p50"), (pair[1], p99, "p99")):
-                for line in lines:
-                    errorbar(ax, line["threads"], line["median"], line["lo"], line["hi"], line["label"],
-                             style(line["strategy"], line["closer"], line["port"]))
+                draw_lines(ax, lines)
                 threads = [t for line in p50 + p99 for t in line["threads"]]
                 thread_axis(ax, threads)
                 logged = maybe_log(ax, values)
@@ -240,8 +249,7 @@ class Plotter:
     def timewait_chart(self, placement):
         lines = sr.series(self.summary, "time_wait", "tcp", placement) if "tcp" in self.groups(placement) else []
         if not lines:
-            self.notes.append(f"skipped timewait chart (placement {self.placement_label(placement)}): "
-                              f"no time_wait values on tcp runs")
+            self.skip("timewait", placement, "no time_wait values on tcp runs")
             return
         threads = sorted({t for line in lines for t in line["threads"]})
         cmap = plt.get_cmap("viridis")
