@@ -31,6 +31,11 @@ def cells(line):
     return re.split(r"\s{2,}", line.strip())
 
 
+def table(text, title, first=0):
+    """The cells of each line of one section, from its line `first` on."""
+    return [cells(line) for line in section(text, title)[first:]]
+
+
 def test_one_file_ratio_table_rows(capsys):
     code, out, err = run(capsys, golden("normal.json"))
     assert code == 0 and err == ""
@@ -59,7 +64,7 @@ def test_one_file_ratio_table_rows(capsys):
 
 def test_one_file_syscall_and_errors_sections(capsys):
     _, out, _ = run(capsys, golden("normal.json"))
-    calls = [cells(line) for line in section(out, "syscalls (ns per op, median over repetitions)")]
+    calls = table(out, "syscalls (ns per op, median over repetitions)")
     assert calls[1] == ["op", "proto", "threads", "n", "real ns/op", "min-max", "cpu ns/op",
                         "socket_close ÷ op", "note"]
     assert calls[3:] == [
@@ -74,7 +79,7 @@ def test_one_file_syscall_and_errors_sections(capsys):
 
 def test_repetitions_u_test_and_spread(capsys):
     _, out, _ = run(capsys, golden("repetitions.json"))
-    body = [cells(line) for line in section(out, "reuse_unspec vs fresh: exchanges_per_s")[5:]]
+    body = table(out, "reuse_unspec vs fresh: exchanges_per_s", 5)
     assert body == [
         ["tcp", "client", "64", "same", "fresh_close", "ephemeral", "1", "30,000", "20,000",
          "1.50", "1.38-1.63", "9/9", "p=0.00041 *"],
@@ -113,10 +118,10 @@ def test_errored_benchmarks_are_listed_never_shown_as_numbers(capsys):
         assert "echo mismatch at byte 3: sent 0x61, got 0x00" in out
         assert "connect: Address not available (EADDRNOTAVAIL)" in out
     _, out, _ = run(capsys, golden("errored.json"))
-    body = [cells(line) for line in section(out, "reuse_unspec vs fresh: exchanges_per_s")[5:]]
+    body = table(out, "reuse_unspec vs fresh: exchanges_per_s", 5)
     assert body[1] == ["tcp", "client", "64", "same", "fresh_close", "bound", "1", "-", "20,000",
                        "-", "-", "0/1", "reuse errored"]
-    errors = [cells(line) for line in section(out, "errored benchmarks (excluded from every ratio)")]
+    errors = table(out, "errored benchmarks (excluded from every ratio)")
     assert errors[2:] == [
         [ROW, "1/1", "echo mismatch at byte 3: sent 0x61, got 0x00"],
         ["udp/reuse_unspec/port:ephemeral/payload:64/placement:same/real_time/threads:1", "3/3",
@@ -164,8 +169,7 @@ def test_plain_google_benchmark_file(capsys):
     assert code == 0
     assert ("note: no sockchurn benchmarks (tcp/, udp/, syscall/) in "
             f"{golden('plain_gb.json')}; showing the generic per-run table") in out
-    lines = section(out, "every run (median over repetitions)")
-    assert [cells(line) for line in lines[2:]] == [
+    assert table(out, "every run (median over repetitions)", 2) == [
         ["BM_Bar/threads:2", "1", "150", "148", "-"],
         ["BM_Baz/real_time", "1", "3,500", "3,465", "-"],
         ["BM_Foo/8", "1", "12.5", "12.4", "80,000,000"],
@@ -191,8 +195,7 @@ def test_two_files_side_by_side(capsys):
 
 def test_two_files_all_runs(capsys):
     _, out, _ = run(capsys, "--all", golden("kernel_a.json"), golden("kernel_b.json"))
-    lines = section(out, "every common run: exchanges_per_s, A vs B")
-    assert [cells(line)[1:] for line in lines[3:]] == [
+    assert [row[1:] for row in table(out, "every common run: exchanges_per_s, A vs B", 3)] == [
         ["20,000", "20,000", "+0.0%", "1/1", "n<9"],
         ["30,000", "33,000", "+10.0%", "1/1", "n<9"],
         ["36,000", "30,000", "-16.7%", "1/1", "n<9"],
@@ -201,11 +204,10 @@ def test_two_files_all_runs(capsys):
 
 def test_two_files_with_errors(capsys):
     _, out, _ = run(capsys, golden("errored.json"), golden("normal.json"))
-    lines = section(out, "reuse_unspec vs fresh: exchanges_per_s, A vs B")
-    body = [cells(line) for line in lines[6:]]
+    body = table(out, "reuse_unspec vs fresh: exchanges_per_s, A vs B", 6)
     assert body[1] == ["tcp", "client", "64", "same", "fresh_close", "bound", "1", "-", "-",
                        "1.60", "-", "-", "A: reuse errored"]
-    errors = [cells(line) for line in section(out, "errored benchmarks (excluded from every comparison)")]
+    errors = table(out, "errored benchmarks (excluded from every comparison)")
     assert errors[2][:2] == ["A", ROW]
 
 
