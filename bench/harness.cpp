@@ -206,7 +206,7 @@ void fail(benchmark::State& state, const std::string& why) {
 
 struct Setup {
   ExchangeConfig exchange;
-  Placement placement;
+  Placement placement = Placement::same;
   std::string name;
 };
 

@@ -14,7 +14,7 @@ namespace sockchurn::bench {
 // One row of a variant table; payload, placement and threads are swept on
 // top of it.
 struct Variant {
-  Strategy strategy;
+  Strategy strategy{};
   Closer closer = Closer::client;
   LocalPort local_port = LocalPort::ephemeral;
 };

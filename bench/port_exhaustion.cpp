@@ -24,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -101,7 +102,7 @@ Options parse_args(int argc, char** argv) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
-      std::exit(0);
+      std::exit(0);  // NOLINT(concurrency-mt-unsafe): no other thread exists yet
     }
     if (arg == "--quiet") {
       o.quiet = true;
@@ -368,7 +369,8 @@ int main(int argc, char** argv) {
   out << json;
   out.close();
   if (!out) {
-    std::fprintf(stderr, "%s: cannot write %s: %s\n", prog, opt.output.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "%s: cannot write %s: %s\n", prog, opt.output.c_str(),
+                 std::generic_category().message(errno).c_str());
     return 1;
   }
   return 0;

@@ -7,8 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <string>
+#include <system_error>
 
 #include "harness.hpp"
 #include "placement.hpp"
@@ -19,7 +19,7 @@ using namespace sockchurn;
 namespace {
 
 void skip_errno(benchmark::State& state, const char* call) {
-  const std::string why = std::string(call) + ": " + errno_name(errno) + " (" + std::strerror(errno) + ")";
+  const std::string why = std::string(call) + ": " + errno_name(errno) + " (" + std::generic_category().message(errno) + ")";
   state.SkipWithError(why.c_str());
 }
 

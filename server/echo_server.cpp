@@ -48,7 +48,7 @@ auto as_value(error_code& ec) {
 
 // Unexpected exceptions leave the coroutine and end run().
 struct Rethrow {
-  void operator()(std::exception_ptr e) const {
+  void operator()(const std::exception_ptr& e) const {
     if (e) std::rethrow_exception(e);
   }
 };
@@ -222,6 +222,8 @@ Task<Strand> sweep_idle(Listener& l, Counters& counters, std::chrono::millisecon
 
 struct Server::Impl {
   explicit Impl(Config c);
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
   ~Impl();
 
   bool admit() {
@@ -260,7 +262,7 @@ asio::ip::address listen_address(const std::string& text) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host == "localhost") host = "127.0.0.1";  // as the benchmarks' own address parser
   error_code ec;
-  const auto addr = asio::ip::make_address(std::string(host), ec);
+  auto addr = asio::ip::make_address(std::string(host), ec);
   if (ec) throw std::invalid_argument("invalid listen address '" + text + "' (a numeric IPv4 or IPv6 address, or localhost)");
   return addr;
 }

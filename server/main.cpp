@@ -2,6 +2,7 @@
 // on stdout once it listens (a parent process reads its ports from it), then
 // nothing else on stdout; SIGINT or SIGTERM end it with status 0.
 #include <charconv>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -117,7 +118,7 @@ Options parse_args(int argc, char** argv) {
       o.cfg.max_message = parse_number<std::size_t>(flag, value(), 1, 64 << 20);
     } else if (flag == "--idle-timeout") {
       const double seconds = parse_number<double>(flag, value(), 0.0, 1e7);
-      o.cfg.idle_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
+      o.cfg.idle_timeout = std::chrono::milliseconds(std::llround(seconds * 1000.0));
       if (seconds > 0 && o.cfg.idle_timeout.count() == 0) o.cfg.idle_timeout = std::chrono::milliseconds(1);
     } else {
       throw UsageError("unknown flag '" + std::string(arg) + "'");

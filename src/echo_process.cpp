@@ -36,6 +36,7 @@ EchoProcess::EchoProcess(const std::string& binary, const std::vector<std::strin
   std::vector<std::string> argv_text{binary};
   argv_text.insert(argv_text.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_text.size() + 1);
   for (auto& a : argv_text) argv.push_back(a.data());
   argv.push_back(nullptr);
 

@@ -88,7 +88,7 @@ int read_exact(int fd, void* data, std::size_t len) noexcept {
 }
 
 int read_eof(int fd) noexcept {
-  char byte;
+  char byte = 0;
   for (;;) {
     const ssize_t n = ::read(fd, &byte, 1);
     if (n == 0) return 0;

@@ -50,7 +50,7 @@ bool has_local_port(Strategy s) { return s == Strategy::reuse_unspec; }
 
 std::string Outcome::describe() const {
   std::string text = std::string(op) + ": " + error_name(err);
-  if (err > 0) text += std::string(" (") + std::strerror(err) + ")";
+  if (err > 0) text += " (" + std::generic_category().message(err) + ")";
   return text;
 }
 
@@ -78,7 +78,8 @@ class Message {
       return false;
     std::uint64_t seq = 0;
     std::memcpy(&seq, in_.data(), tag_size());
-    const std::uint64_t mask = tag_size() >= 8 ? ~0ull : (1ull << (8 * tag_size())) - 1;
+    const std::size_t tag = tag_size();
+    const std::uint64_t mask = tag >= 8 ? ~0ull : (1ull << (8 * tag)) - 1;
     return seq != (seq_ & mask);
   }
 
@@ -112,6 +113,8 @@ void bind_explicit_port(int fd, int type, const Endpoint& server) {
 class TcpExchanger final : public Exchanger {
  public:
   explicit TcpExchanger(const ExchangeConfig& cfg) : cfg_(cfg), msg_(cfg.payload) {}
+  TcpExchanger(const TcpExchanger&) = delete;
+  TcpExchanger& operator=(const TcpExchanger&) = delete;
   // keepalive's one connection ends with a reset, so that the end of a run
   // leaves no TIME_WAIT behind to be counted against the next.
   ~TcpExchanger() override {

@@ -60,7 +60,7 @@ std::int64_t thread_cpu_ns() { return read_clock(CLOCK_THREAD_CPUTIME_ID); }
 std::int64_t monotonic_ns() { return read_clock(CLOCK_MONOTONIC); }
 
 std::int64_t process_cpu_ns(pid_t pid) {
-  clockid_t id;
+  clockid_t id{};
   if (::clock_getcpuclockid(pid, &id) != 0) return -1;
   return read_clock(id);
 }

@@ -67,7 +67,7 @@ void dump_tcp(int nl, int family, std::uint32_t states, std::uint32_t seq, OnSoc
     }
     if (n == 0) throw std::system_error(EPROTO, std::generic_category(), "recv(NETLINK_SOCK_DIAG): end of stream");
     int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    for (const auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_seq != seq) continue;  // a stale reply to an earlier request
       if (h->nlmsg_type == NLMSG_DONE) {
         // A dump that failed part-way ends with NLMSG_DONE carrying -errno.

@@ -16,7 +16,7 @@ enum class TcpState : int {
 };
 
 struct TcpSocketInfo {
-  TcpState state;
+  TcpState state{};
   Endpoint local;
   Endpoint remote;
 };
