@@ -68,10 +68,14 @@ void print_help() {
       "                           default), split (different CPUs), free (unpinned)\n"
       "  --payload=LIST           payload sizes in bytes (default 64), e.g. 64,1024\n"
       "  --threads=LIST           client thread counts (default 1,2,4,8,16)\n"
-      "  --max-errors=N           failed exchanges tolerated (counted by errno) before a\n"
-      "                           benchmark ends in an error (default 0)\n"
+      "  --max-errors=N           failed exchanges tolerated in one run, all threads together\n"
+      "                           (counted by errno), before it ends in an error (default 0)\n"
       "  --stall-timeout=SECONDS  give up if no exchange completes for this long (default 20)\n"
       "  --help                   this text\n"
+      "\n"
+      "Exit status: 0 all benchmarks ran; 1 a benchmark ended in an error, or the echo\n"
+      "server could not be started or reached; 2 a bad flag; 3 a run stalled or its echo\n"
+      "server died (then no output file is written).\n"
       "\n"
       "Google Benchmark's own flags follow, e.g. --benchmark_filter=REGEX,\n"
       "--benchmark_min_time=SECONDS (a plain number), --benchmark_repetitions=N,\n"
@@ -79,21 +83,30 @@ void print_help() {
       g_prog);
 }
 
+// "a,b,c" -> items; an empty item ("a,,b", "a,") is a usage error.
+std::vector<std::string_view> split_list(std::string_view flag, std::string_view text) {
+  const std::string whole(text);
+  std::vector<std::string_view> items;
+  for (;;) {
+    const auto comma = text.find(',');
+    items.push_back(text.substr(0, comma));
+    if (items.back().empty()) throw UsageError("--" + std::string(flag) + ": empty item in '" + whole + "'");
+    if (comma == std::string_view::npos) return items;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 template <typename T>
 std::vector<T> parse_list(std::string_view flag, std::string_view text, T lo, T hi) {
   std::vector<T> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const std::string_view item = text.substr(0, comma);
+  for (const std::string_view item : split_list(flag, text)) {
     T value{};
     const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (ec != std::errc() || end != item.data() + item.size() || value < lo || value > hi)
       throw UsageError("--" + std::string(flag) + ": '" + std::string(item) + "' is not a number from " +
                        std::to_string(lo) + " to " + std::to_string(hi));
     out.push_back(value);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
   }
-  if (out.empty()) throw UsageError("--" + std::string(flag) + " needs a value");
   return out;
 }
 
@@ -138,13 +151,10 @@ Options parse_own_flags(int& argc, char** argv) {
     if (name == "--stall-timeout") opt.stall_timeout_s = parse_one<int>("stall-timeout", value, 1, 3600);
     if (name == "--placement") {
       opt.placements.clear();
-      for (std::string_view rest = value; !rest.empty();) {
-        const auto comma = rest.find(',');
-        const std::string_view item = rest.substr(0, comma);
+      for (const std::string_view item : split_list("placement", value)) {
         const auto p = parse_placement(item);
         if (!p) throw UsageError("--placement: '" + std::string(item) + "' is not one of same, split, free");
         opt.placements.push_back(*p);
-        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       }
     }
   }
@@ -179,6 +189,7 @@ struct Harness {
   std::atomic<std::uint64_t> progress{0};
   std::atomic<bool> in_run{false};
   std::atomic<bool> failed{false};
+  std::atomic<std::uint64_t> run_errors{0};  // failed exchanges of the current run, all threads
   std::mutex run_mutex;
   std::string run_name;  // guarded by run_mutex
   int begun = 0, ended = 0;
@@ -219,6 +230,7 @@ void begin_run(const Setup& setup, int threads) {
     h.server_placement = setup.placement;
   }
   h.merged = ThreadTally{};
+  h.run_errors = 0;
   h.run_name = setup.name + "/threads:" + std::to_string(threads);
   h.wall0 = monotonic_ns();
   h.busy0 = machine_busy_ns();
@@ -283,6 +295,12 @@ void end_run(benchmark::State& state, ThreadTally&& tally, const Setup& setup) {
     errors += n;
   }
   c["errors"] = static_cast<double>(errors);
+  if (exchanges == 0 && errors > 0 && !state.error_occurred()) {
+    std::string why = "no exchange completed:";
+    for (auto [err, n] : m.errors) why += " " + std::to_string(n) + " x " + error_name(err);
+    h.failed = true;
+    state.SkipWithError(why.c_str());
+  }
   h.begun = h.ended = 0;
   h.in_run = false;
 }
@@ -299,7 +317,6 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
   begin_run(setup, state.threads());
   ThreadTally tally;
   tally.latency_ns.reserve(1 << 16);
-  std::uint64_t errors = 0;
   const std::int64_t cpu0 = thread_cpu_ns();
   for (auto _ : state) {
     const std::int64_t t0 = monotonic_ns();
@@ -307,8 +324,10 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
     const std::int64_t t1 = monotonic_ns();
     if (!o.ok()) {
       ++tally.errors[o.err];
-      if (++errors > h.opt.max_errors) {
+      const std::uint64_t errors = h.run_errors.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (errors > h.opt.max_errors) {
         std::string why = o.describe() + " after " + std::to_string(tally.latency_ns.size()) + " exchanges";
+        if (h.opt.max_errors > 0) why += " (" + std::to_string(errors) + " failed exchanges in this run, more than --max-errors)";
         if (o.err == EADDRNOTAVAIL) why += ": no free local port (ephemeral ports exhausted)";
         fail(state, why);
         break;
@@ -358,6 +377,10 @@ void probe(Protocol protocol, const Endpoint& target) {
   if (e != 0) throw std::runtime_error((e == ECONNREFUSED ? "cannot reach " : "cannot use ") + where + ": " + error_name(e));
 }
 
+// Ends the process (status 3) when a run makes no progress for the stall
+// timeout, or at once when the echo server child has died during a run (a
+// UDP client would wait for its echo forever). Google Benchmark writes its
+// output file only at the end, so such a run leaves no JSON.
 void watchdog(int stall_timeout_s) {
   Harness& h = harness();
   std::uint64_t last = h.progress.load();
@@ -367,12 +390,18 @@ void watchdog(int stall_timeout_s) {
     const std::uint64_t now = h.progress.load();
     stalled = (h.in_run && now == last) ? stalled + 1 : 0;
     last = now;
-    if (stalled < stall_timeout_s) continue;
     std::string run;
+    bool server_dead = false;
     {
       std::lock_guard lock(h.run_mutex);
       run = h.run_name;
+      server_dead = h.in_run && h.echo && !h.echo->alive();
     }
+    if (server_dead) {
+      std::fprintf(stderr, "%s: the echo server exited during %s; giving up\n", g_prog, run.c_str());
+      std::_Exit(3);
+    }
+    if (stalled < stall_timeout_s) continue;
     std::fprintf(stderr,
                  "%s: no exchange completed for %d s in %s: the echo server stopped answering "
                  "(lost datagram, hung or dead server); giving up\n",
