@@ -36,11 +36,21 @@ void set_reuseaddr(int fd) {
   check(::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), "setsockopt(SO_REUSEADDR)");
 }
 
-void set_recv_timeout(int fd, std::chrono::microseconds timeout) {
+namespace {
+void set_timeout(int fd, int option, const char* call, std::chrono::microseconds timeout) {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1'000'000);
   tv.tv_usec = static_cast<suseconds_t>(timeout.count() % 1'000'000);
-  check(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), "setsockopt(SO_RCVTIMEO)");
+  check(::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv), call);
+}
+}  // namespace
+
+void set_recv_timeout(int fd, std::chrono::microseconds timeout) {
+  set_timeout(fd, SO_RCVTIMEO, "setsockopt(SO_RCVTIMEO)", timeout);
+}
+
+void set_send_timeout(int fd, std::chrono::microseconds timeout) {
+  set_timeout(fd, SO_SNDTIMEO, "setsockopt(SO_SNDTIMEO)", timeout);
 }
 
 void bind_to(int fd, const Endpoint& local) { check(::bind(fd, local.sa(), local.len), "bind"); }

@@ -32,7 +32,8 @@ Fd make_socket(int family, int type);
 
 void set_linger0(int fd);  // SO_LINGER {1, 0}: close() sends RST
 void set_reuseaddr(int fd);
-void set_recv_timeout(int fd, std::chrono::microseconds timeout);
+void set_recv_timeout(int fd, std::chrono::microseconds timeout);  // SO_RCVTIMEO
+void set_send_timeout(int fd, std::chrono::microseconds timeout);  // SO_SNDTIMEO
 void bind_to(int fd, const Endpoint& local);  // throws on failure
 
 // A port on `host` that was free a moment ago (bind port 0 on a throwaway
