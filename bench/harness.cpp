@@ -194,7 +194,8 @@ struct Harness {
   std::string run_name;  // guarded by run_mutex
   int begun = 0, ended = 0;
   ThreadTally merged;
-  std::int64_t wall0 = 0, busy0 = 0, client_cpu0 = 0, server_cpu0 = 0;
+  std::int64_t wall0 = 0, client_cpu0 = 0, server_cpu0 = 0;
+  MachineCpu machine0;
 };
 
 Harness& harness() {
@@ -233,7 +234,7 @@ void begin_run(const Setup& setup, int threads) {
   h.run_errors = 0;
   h.run_name = setup.name + "/threads:" + std::to_string(threads);
   h.wall0 = monotonic_ns();
-  h.busy0 = machine_busy_ns();
+  h.machine0 = machine_cpu();
   h.client_cpu0 = process_cpu_ns(::getpid());
   h.server_cpu0 = server_cpu_ns(h);
   h.in_run = true;
@@ -277,8 +278,11 @@ void end_run(benchmark::State& state, ThreadTally&& tally, const Setup& setup) {
   }
   // CPUs' worth of busy time by anything but this process and its server:
   // a run with a large value shared the machine.
-  const double busy = static_cast<double>(machine_busy_ns() - h.busy0);
+  const MachineCpu machine = machine_cpu();
+  const double busy = static_cast<double>(machine.busy_ns - h.machine0.busy_ns);
   c["foreign_cpu_load"] = wall > 0 ? std::max(0.0, busy - client_cpu - server_cpu) / wall : 0.0;
+  // CPUs' worth of time the hypervisor took from this VM during the run.
+  c["steal_cpu"] = wall > 0 ? static_cast<double>(machine.steal_ns - h.machine0.steal_ns) / wall : 0.0;
   if (setup.exchange.protocol == Protocol::tcp) {
     const std::uint16_t port = setup.exchange.server.port();
     int tw = 0, tw_server = 0;

@@ -65,13 +65,13 @@ std::int64_t process_cpu_ns(pid_t pid) {
   return read_clock(id);
 }
 
-std::int64_t machine_busy_ns() {
+MachineCpu machine_cpu() {
   std::ifstream in("/proc/stat");
   std::string cpu;
-  std::int64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
-  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq)) return -1;
-  const std::int64_t ticks = user + nice + system + irq + softirq;
-  return ticks * (1'000'000'000 / ::sysconf(_SC_CLK_TCK));
+  std::int64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) return {};
+  const std::int64_t tick_ns = 1'000'000'000 / ::sysconf(_SC_CLK_TCK);
+  return {(user + nice + system + irq + softirq) * tick_ns, steal * tick_ns};
 }
 
 }  // namespace sockchurn

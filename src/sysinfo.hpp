@@ -23,8 +23,12 @@ std::int64_t thread_cpu_ns();
 std::int64_t process_cpu_ns(pid_t pid);  // -1 if it cannot be read
 std::int64_t monotonic_ns();
 
-// CPU time all CPUs spent busy (user, nice, system, irq, softirq) since boot,
-// from /proc/stat, in nanoseconds (10 ms resolution).
-std::int64_t machine_busy_ns();
+// CPU time of all CPUs since boot, from /proc/stat, in nanoseconds (10 ms
+// resolution); -1 if it cannot be read.
+struct MachineCpu {
+  std::int64_t busy_ns = -1;   // user, nice, system, irq, softirq
+  std::int64_t steal_ns = -1;  // taken by the hypervisor from this VM's vCPUs
+};
+MachineCpu machine_cpu();
 
 }  // namespace sockchurn
