@@ -89,6 +89,7 @@ struct Counters {
   std::atomic<std::uint64_t> active{0};
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> closed_idle{0};
+  std::atomic<std::uint64_t> closed_slow{0};
   std::atomic<std::uint64_t> udp_datagrams{0};
   std::atomic<std::uint64_t> udp_oversized{0};
   std::atomic<std::uint64_t> accept_errors{0};
@@ -101,7 +102,11 @@ struct ConnEntry {
   ConnEntry* next = this;
   int fd = -1;
   std::atomic<std::uint32_t> last_tick{0};  // the sweep tick of the last read or write
+  std::atomic<std::uint64_t> received{0};   // bytes read; written by the connection only
   bool closing = false;                     // guarded by Listener::mutex
+  // The minimum-rate window, the sweep's own (guarded by Listener::mutex).
+  std::uint32_t window_tick = 0;
+  std::uint64_t window_received = 0;
 };
 
 struct Listener {
@@ -148,6 +153,7 @@ class Registration {
     touch();
     std::lock_guard lock(l_.mutex);
     if (l_.stopping) return;
+    entry_.window_tick = l_.tick.load(std::memory_order_relaxed);
     entry_.prev = l_.conns.prev;
     entry_.next = &l_.conns;
     l_.conns.prev->next = &entry_;
@@ -170,6 +176,11 @@ class Registration {
   void touch() noexcept {
     entry_.last_tick.store(l_.tick.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
+  // After a read: only this connection writes the count, so no atomic add.
+  void received(std::size_t n) noexcept {
+    entry_.received.store(entry_.received.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    touch();
+  }
 
  private:
   Listener& l_;
@@ -187,7 +198,7 @@ Task<Executor> serve(Listener& l, Counters& counters, TcpSocket socket) {
   do {
     const std::size_t n = co_await socket.async_read_some(buffer, as_value<Executor>(ec));
     if (ec) break;  // EOF, ECONNRESET, or shut down by the sweep or stop()
-    reg.touch();
+    reg.received(n);
     co_await asio::async_write(socket, asio::buffer(buffer, n), as_value<Executor>(ec));
     if (ec) break;  // EPIPE, ECONNRESET
     reg.touch();
@@ -199,7 +210,10 @@ bool resource_exhausted(const error_code& ec) {
   return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
-Task<Strand> sweep_idle(Listener& l, Counters& counters, std::chrono::milliseconds timeout) {
+// Closes idle connections (no read or write for a timeout) and slow ones
+// (fewer than `min_bytes` read in a window of a timeout plus one sweep, so
+// that a peer's first bytes are never counted against it).
+Task<Strand> sweep_idle(Listener& l, Counters& counters, std::chrono::milliseconds timeout, std::size_t min_bytes) {
   const auto period = std::max(std::chrono::microseconds(timeout) / kSweepsPerTimeout, std::chrono::microseconds(250));
   error_code ec;
   while (!l.stopping) {
@@ -209,10 +223,21 @@ Task<Strand> sweep_idle(Listener& l, Counters& counters, std::chrono::millisecon
     const std::uint32_t now = l.tick.fetch_add(1, std::memory_order_relaxed) + 1;
     std::lock_guard lock(l.mutex);
     for (ConnEntry* c = l.conns.next; c != &l.conns; c = c->next) {
-      if (!c->closing && now - c->last_tick.load(std::memory_order_relaxed) > kSweepsPerTimeout) {
+      if (c->closing) continue;
+      if (now - c->last_tick.load(std::memory_order_relaxed) > kSweepsPerTimeout) {
         c->closing = true;
         shut_down(c->fd, true);
         bump(counters.closed_idle);
+      } else if (min_bytes > 0 && now - c->window_tick > kSweepsPerTimeout + 1) {
+        const std::uint64_t received = c->received.load(std::memory_order_relaxed);
+        if (received - c->window_received < min_bytes) {
+          c->closing = true;
+          shut_down(c->fd, true);
+          bump(counters.closed_slow);
+        } else {
+          c->window_tick = now;
+          c->window_received = received;
+        }
       }
     }
   }
@@ -324,7 +349,7 @@ Server::Impl::Impl(Config c)
   // Nothing runs before run().
   for (Listener* l : {&tcp, &once}) {
     asio::co_spawn(l->strand, accept_loop(*l), Rethrow{});
-    if (cfg.idle_timeout.count() > 0) asio::co_spawn(l->strand, sweep_idle(*l, counters, cfg.idle_timeout), Rethrow{});
+    if (cfg.idle_timeout.count() > 0) asio::co_spawn(l->strand, sweep_idle(*l, counters, cfg.idle_timeout, cfg.min_bytes), Rethrow{});
   }
   for (std::size_t i = 0; i < udp_sockets.size(); ++i) asio::co_spawn(udp_strands[i], udp_loop(i), Rethrow{});
 }
@@ -441,8 +466,8 @@ void Server::stop() { impl_->stop(); }
 Stats Server::stats() const {
   const Counters& c = impl_->counters;
   const auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
-  return {get(c.accepted),      get(c.active),         get(c.refused),      get(c.closed_idle),
-          get(c.udp_datagrams), get(c.udp_oversized), get(c.accept_errors)};
+  return {get(c.accepted),      get(c.active),        get(c.refused),       get(c.closed_idle),
+          get(c.closed_slow),   get(c.udp_datagrams), get(c.udp_oversized), get(c.accept_errors)};
 }
 
 boost::asio::io_context& Server::context() { return impl_->ioc; }

@@ -30,6 +30,9 @@ struct Config {
   std::size_t max_connections = 10000;  // open TCP connections, both TCP ports together
   std::size_t max_message = 65536;      // echo-once read size; larger UDP datagrams are dropped
   std::chrono::milliseconds idle_timeout{30000};  // 0: never close idle connections
+  // Slow peers (slowloris): a TCP connection that moves fewer bytes than this
+  // in a window of about one idle timeout is closed. 0: no minimum rate.
+  std::size_t min_bytes = 64;
 };
 
 // The three ports, as the ready line (src/ready_line.hpp) reports them.
@@ -41,6 +44,7 @@ struct Stats {
   std::uint64_t active = 0;         // TCP connections open now
   std::uint64_t refused = 0;        // accepted over max_connections and reset at once
   std::uint64_t closed_idle = 0;    // closed by the idle timeout
+  std::uint64_t closed_slow = 0;    // closed for moving fewer than min_bytes per window
   std::uint64_t udp_datagrams = 0;  // datagrams received and sent back
   std::uint64_t udp_oversized = 0;  // datagrams over max_message, dropped
   std::uint64_t accept_errors = 0;  // failed accept() calls (EMFILE, ...)

@@ -49,6 +49,9 @@ SIGINT or SIGTERM stop it (exit status 0).
                           dropped (default 65536; TCP echo reads 64 KiB)
   --idle-timeout SECONDS  close TCP connections idle this long, decimals
                           allowed, 0 = never (default 30)
+  --min-bytes N           close TCP connections that send fewer bytes than this
+                          per idle timeout (slow peers), 0 = no minimum
+                          (default 64)
   --stats                 print counters on stderr at exit
   --help                  this text
 
@@ -116,6 +119,8 @@ Options parse_args(int argc, char** argv) {
       o.cfg.max_connections = parse_number<std::size_t>(flag, value(), 1, 100'000'000);
     } else if (flag == "--max-message") {
       o.cfg.max_message = parse_number<std::size_t>(flag, value(), 1, 64 << 20);
+    } else if (flag == "--min-bytes") {
+      o.cfg.min_bytes = parse_number<std::size_t>(flag, value(), 0, 1ULL << 40);
     } else if (flag == "--idle-timeout") {
       const double seconds = parse_number<double>(flag, value(), 0.0, 1e7);
       o.cfg.idle_timeout = std::chrono::milliseconds(std::llround(seconds * 1000.0));
@@ -172,10 +177,11 @@ int main(int argc, char** argv) {
   if (opt.stats) {
     const auto s = server->stats();
     std::fprintf(stderr,
-                 "sockchurn-echo: stats accepted=%llu active=%llu refused=%llu closed_idle=%llu udp_datagrams=%llu "
+                 "sockchurn-echo: stats accepted=%llu active=%llu refused=%llu closed_idle=%llu closed_slow=%llu udp_datagrams=%llu "
                  "udp_oversized=%llu accept_errors=%llu\n",
                  static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.active),
                  static_cast<unsigned long long>(s.refused), static_cast<unsigned long long>(s.closed_idle),
+                 static_cast<unsigned long long>(s.closed_slow),
                  static_cast<unsigned long long>(s.udp_datagrams), static_cast<unsigned long long>(s.udp_oversized),
                  static_cast<unsigned long long>(s.accept_errors));
   }
