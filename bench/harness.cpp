@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -190,6 +191,10 @@ struct Harness {
   std::atomic<bool> in_run{false};
   std::atomic<bool> failed{false};
   std::atomic<std::uint64_t> run_errors{0};  // failed exchanges of the current run, all threads
+  // The watchdog runs until churn_main ends it (before the Harness is gone).
+  std::mutex watchdog_mutex;
+  std::condition_variable watchdog_wake;
+  bool watchdog_stop = false;  // guarded by watchdog_mutex
   std::mutex run_mutex;
   std::string run_name;  // guarded by run_mutex
   int begun = 0, ended = 0;
@@ -393,7 +398,10 @@ void watchdog(int stall_timeout_s) {
   std::uint64_t last = h.progress.load();
   int stalled = 0;
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    {
+      std::unique_lock lock(h.watchdog_mutex);
+      if (h.watchdog_wake.wait_for(lock, std::chrono::seconds(1), [&] { return h.watchdog_stop; })) return;
+    }
     const std::uint64_t now = h.progress.load();
     stalled = (h.in_run && now == last) ? stalled + 1 : 0;
     last = now;
@@ -502,9 +510,15 @@ int churn_main(int argc, char** argv, Protocol protocol, const std::vector<Varia
         benchmark::RegisterBenchmark(setup.name.c_str(), run_exchanges, setup)->Apply(apply_thread_sweep);
       }
 
-  std::thread(watchdog, h.opt.stall_timeout_s).detach();
+  std::thread watch(watchdog, h.opt.stall_timeout_s);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  {
+    std::lock_guard lock(h.watchdog_mutex);
+    h.watchdog_stop = true;
+  }
+  h.watchdog_wake.notify_all();
+  watch.join();
   if (h.echo) {
     std::lock_guard lock(h.run_mutex);
     if (!h.echo->alive()) {
