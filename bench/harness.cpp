@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "echo_probe.hpp"
 #include "echo_process.hpp"
 #include "git_commit.hpp"
 #include "placement.hpp"
@@ -370,25 +371,6 @@ std::string variant_name(Protocol protocol, const Variant& v, std::size_t payloa
   return name + "/payload:" + std::to_string(payload) + "/placement:" + std::string(to_string(placement));
 }
 
-// One echo through `target`, with a timeout: says clearly when the server
-// cannot be reached instead of letting the first benchmark hang or fail.
-void probe(Protocol protocol, const Endpoint& target) {
-  Fd s = make_socket(target.family(), protocol == Protocol::tcp ? SOCK_STREAM : SOCK_DGRAM);
-  set_recv_timeout(s.get(), std::chrono::seconds(2));
-  if (protocol == Protocol::tcp) set_linger0(s.get());  // leave no TIME_WAIT to be counted later
-  const std::string where = "the echo server at " + target.to_string() + " (" + std::string(to_string(protocol)) + ")";
-  if (int e = connect_to(s.get(), target)) throw std::runtime_error("cannot reach " + where + ": " + error_name(e));
-  const char ping[] = "sockchurn probe";
-  char back[sizeof ping] = {};
-  int e = write_all(s.get(), ping, sizeof ping);
-  if (e == 0) {
-    const ssize_t n = ::recv(s.get(), back, sizeof back, MSG_WAITALL);
-    e = n < 0 ? errno : (n == static_cast<ssize_t>(sizeof ping) && std::memcmp(ping, back, sizeof ping) == 0) ? 0 : kEchoMismatch;
-  }
-  if (e == EAGAIN) throw std::runtime_error("no echo from " + where + " within 2 s");
-  if (e != 0) throw std::runtime_error((e == ECONNREFUSED ? "cannot reach " : "cannot use ") + where + ": " + error_name(e));
-}
-
 // Ends the process (status 3) when a run makes no progress for the stall
 // timeout, or at once when the echo server child has died during a run (a
 // UDP client would wait for its echo forever). Google Benchmark writes its
@@ -474,8 +456,8 @@ int churn_main(int argc, char** argv, Protocol protocol, const std::vector<Varia
       h.target.echo = with_port(host, protocol == Protocol::tcp ? h.echo->ports().tcp : h.echo->ports().udp);
       h.target.echo_once = with_port(host, h.echo->ports().tcp_once);
     }
-    probe(protocol, h.target.echo);
-    if (protocol == Protocol::tcp) probe(protocol, h.target.echo_once);
+    probe_echo(protocol, h.target.echo);
+    if (protocol == Protocol::tcp) probe_echo(protocol, h.target.echo_once);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", g_prog, e.what());
     return 1;

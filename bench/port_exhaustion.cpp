@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "echo_probe.hpp"
 #include "placement.hpp"
 #include "sockops.hpp"
 #include "strategies.hpp"
@@ -153,27 +154,6 @@ Options parse_args(int argc, char** argv) {
   return o;
 }
 
-// One echo with timeouts, so that a wrong address fails in seconds with a
-// clear message instead of the first exchange hanging. Closed with an RST: it
-// leaves no TIME_WAIT to be counted.
-void probe(const Endpoint& server) {
-  Fd s = make_socket(server.family(), SOCK_STREAM);
-  set_linger0(s.get());
-  const timeval tv{2, 0};
-  check(::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv), "setsockopt(SO_SNDTIMEO)");
-  set_recv_timeout(s.get(), std::chrono::seconds(2));
-  const std::string where = "the echo server at " + server.to_string() + " (tcp)";
-  if (int e = connect_to(s.get(), server))
-    throw std::runtime_error("cannot reach " + where + ": " + error_name(e == EINPROGRESS ? ETIMEDOUT : e));
-  const char ping[] = "sockchurn probe";
-  char back[sizeof ping] = {};
-  int e = write_all(s.get(), ping, sizeof ping);
-  if (e == 0) e = read_exact(s.get(), back, sizeof back);
-  if (e == 0 && std::memcmp(ping, back, sizeof ping) != 0) e = kEchoMismatch;
-  if (e == EAGAIN) throw std::runtime_error("no echo from " + where + " within 2 s");
-  if (e != 0) throw std::runtime_error("cannot use " + where + ": " + error_name(e));
-}
-
 struct Second {
   std::uint64_t exchanges = 0;
   std::map<std::string, std::uint64_t> errors;  // errno name -> failed exchanges
@@ -276,7 +256,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<Exchanger> ex;
   try {
     pin_this_thread(cpu_plan(opt.placement).client);
-    probe(opt.server);
+    probe_echo(Protocol::tcp, opt.server);
     ex = make_exchanger(cfg);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", prog, e.what());
