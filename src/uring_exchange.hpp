@@ -8,7 +8,8 @@
 //   UringFreshLinger0  the same with SO_LINGER {1,0} linked in after socket,
 //                      through IORING_OP_URING_CMD SOCKET_URING_OP_SETSOCKOPT
 //                      (kernel 6.7+; older kernels: every cycle fails with
-//                      EOPNOTSUPP, op "setsockopt(SO_LINGER)")
+//                      EOPNOTSUPP, op "setsockopt(SO_LINGER) via
+//                      IORING_OP_URING_CMD")
 //   UringReuseUnspec   one socket: connect -> send -> recv -> connect(AF_UNSPEC)
 //   UringKeepalive     one connection for the run: send -> recv
 //

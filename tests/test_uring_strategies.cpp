@@ -1,8 +1,8 @@
 // The io_uring exchangers (src/uring_exchange.hpp) against the in-process
-// echo server: 1,000 cycles each with every echo checked byte for byte (the
-// check is inside exchange()), no direct descriptor or file descriptor left
-// behind, and the kernel-side effect of each close: which side keeps
-// TIME_WAIT.
+// echo server (IPv4; a few cases on IPv6 too): 1,000 cycles each with every
+// echo checked byte for byte (the check is inside exchange()), no direct
+// descriptor or file descriptor left behind, and the kernel-side effect of
+// each close: which side keeps TIME_WAIT.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -29,6 +29,7 @@ struct Case {
   Kind kind;
   bool server_closes;
   std::size_t payload = 64;
+  bool v6 = false;  // ::1 instead of 127.0.0.1
 };
 
 std::unique_ptr<UringTcpExchanger> make(Kind kind, const UringTcpConfig& cfg) {
@@ -53,13 +54,14 @@ std::string kind_name(Kind k) {
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return kind_name(info.param.kind) + (info.param.server_closes ? "_closer_server" : "") + "_" +
-         std::to_string(info.param.payload);
+         std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "");
 }
 
 // The config of `c` against `server`: the echo-once port when the server closes.
 UringTcpConfig config(const Case& c, const echo::BackgroundServer& server) {
   const auto ports = server.ports();
-  return {loopback_v4(c.server_closes ? ports.tcp_once : ports.tcp), c.payload, c.server_closes};
+  const std::uint16_t port = c.server_closes ? ports.tcp_once : ports.tcp;
+  return {c.v6 ? loopback_v6(port) : loopback_v4(port), c.payload, c.server_closes};
 }
 
 // close_direct of the exchanger's slot: "0" if it held a socket, "EBADF" if empty.
@@ -74,7 +76,7 @@ class UringStrategies : public ::testing::TestWithParam<Case> {
   void SetUp() override {
     if (const std::string missing = uring_support(); !missing.empty()) GTEST_SKIP() << missing;
   }
-  echo::BackgroundServer server_;
+  echo::BackgroundServer server_{echo::Config{.listen = GetParam().v6 ? "::1" : "127.0.0.1"}};
 };
 
 TEST_P(UringStrategies, ThousandVerifiedEchoesAndNothingLeftBehind) {
@@ -103,7 +105,9 @@ INSTANTIATE_TEST_SUITE_P(Tcp, UringStrategies,
                                            Case{Kind::fresh_linger0, false}, Case{Kind::fresh_linger0, true},
                                            Case{Kind::reuse_unspec, false}, Case{Kind::reuse_unspec, true},
                                            Case{Kind::keepalive, false}, Case{Kind::reuse_unspec, false, 1},
-                                           Case{Kind::keepalive, false, 60000}),
+                                           Case{Kind::keepalive, false, 60000}, Case{Kind::fresh_close, false, 64, true},
+                                           Case{Kind::fresh_linger0, true, 64, true},
+                                           Case{Kind::reuse_unspec, false, 64, true}, Case{Kind::keepalive, false, 64, true}),
                          case_name);
 
 // TIME_WAIT on the server's port after `cycles` cycles, split by side, once
