@@ -1,7 +1,9 @@
 #include "uring_exchange.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 
 #include "sockops.hpp"
