@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,7 @@
 #include "exchange.hpp"
 #include "git_commit.hpp"
 #include "options.hpp"
+#include "results_file.hpp"
 #include "run_stats.hpp"
 #include "sockops.hpp"
 #include "sysinfo.hpp"
@@ -60,6 +62,8 @@ struct Harness {
   std::atomic<std::uint64_t> progress{0};
   std::atomic<bool> in_run{false};
   std::atomic<bool> failed{false};
+  std::atomic<bool> run_failed{false};  // some thread of the current run ended in an error
+  ResultsFile results_file;
   std::atomic<std::uint64_t> run_errors{0};  // failed exchanges of the current run, all threads
   std::mutex run_mutex;
   // Guarded by run_mutex:
@@ -90,6 +94,7 @@ void fail(benchmark::State& state, const std::string& why) {
     if (h.echo && !h.echo->alive()) text += " (the echo server process has exited)";
   }
   h.failed = true;
+  h.run_failed = true;
   state.SkipWithError(text.c_str());
 }
 
@@ -123,6 +128,7 @@ void begin_run(const Setup& setup, int threads) {
   }
   h.merged = Tally{};
   h.run_errors = 0;
+  h.run_failed = false;
   h.run_name = setup.name + "/threads:" + std::to_string(threads);
   if (h.protocol == Protocol::tcp) h.time_wait0 = time_wait_cookies();
   h.wall0 = monotonic_ns();
@@ -149,12 +155,20 @@ void end_run(benchmark::State& state, Tally&& tally, const Setup& setup) {
   clock.machine_steal_ns = static_cast<double>(machine.steal_ns - h.machine0.steal_ns);
   std::optional<TimeWaitCount> tw;
   if (h.protocol == Protocol::tcp) tw = time_wait_since(h.time_wait0, endpoint_for(h, setup.variant));
-  for (auto& [name, value] : run_counters(h.merged, clock, tw, h.protocol == Protocol::udp)) state.counters[name] = value;
-  if (h.merged.latency_ns.empty() && !h.merged.errors.empty() && !state.error_occurred()) {
+  auto counters = run_counters(h.merged, clock, tw, h.protocol == Protocol::udp);
+  for (const auto& [name, value] : counters) state.counters[name] = value;
+  if (h.merged.latency_ns.empty() && !h.merged.errors.empty() && !h.run_failed) {
     std::string why = "no exchange completed:";
     for (auto [err, n] : h.merged.errors) why += " " + std::to_string(n) + " x " + error_name(err);
     h.failed = true;
+    h.run_failed = true;
     state.SkipWithError(why.c_str());
+  }
+  if (h.run_failed) {
+    // Google Benchmark drops an errored run's counters: keep them, with the
+    // exchanges that completed before the error.
+    counters["exchanges"] = static_cast<double>(h.merged.latency_ns.size());
+    h.results_file.stash_errored(setup.name, state.threads(), std::move(counters));
   }
   h.begun = h.ended = 0;
   h.in_run = false;
@@ -234,9 +248,9 @@ class Selection {
     }
   }
   bool any(const Setup& s, const std::vector<int>& threads) const {
-    for (int t : threads)
-      if (std::regex_search(s.name + "/real_time/threads:" + std::to_string(t), re_) != negate_) return true;
-    return false;
+    return std::ranges::any_of(threads, [&](int t) {
+      return std::regex_search(s.name + "/real_time/threads:" + std::to_string(t), re_) != negate_;
+    });
   }
 
  private:
@@ -311,6 +325,7 @@ int churn_main(int argc, char** argv, Protocol protocol) {
   Harness& h = harness();
   h.protocol = protocol;
   const bool listing = asks_for_list(argc, argv);
+  const bool json_file = wants_json_file(argc, argv);
   try {
     h.opt = parse_options(argc, argv, protocol);
     for (Placement p : h.opt.placements) h.plans.emplace(p, cpu_plan(p));
@@ -374,7 +389,8 @@ int churn_main(int argc, char** argv, Protocol protocol) {
       if (h.echo) ::kill(h.echo->pid(), SIGKILL);
     };
     const Watchdog watchdog(g_prog, h.opt.stall_timeout_s, std::move(probe));
-    benchmark::RunSpecifiedBenchmarks();
+    if (json_file) benchmark::RunSpecifiedBenchmarks(nullptr, &h.results_file);
+    else benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
   }
   if (h.echo) {

@@ -81,7 +81,7 @@ std::string options_help(const char* prog) {
          "\n"
          "Exit status: 0 all benchmarks ran; 1 a benchmark ended in an error, or the echo\n"
          "server could not be started or reached; 2 a bad flag; 3 a run stalled or its echo\n"
-         "server died (then no output file is written).\n"
+         "server died (the output file keeps every run that finished before).\n"
          "\n"
          "Google Benchmark's own flags follow, e.g. --benchmark_filter=REGEX,\n"
          "--benchmark_min_time=SECONDS (a plain number), --benchmark_repetitions=N,\n"

@@ -27,8 +27,11 @@ Flags& Flags::toggle(std::string name, std::string help, std::function<void()> s
 }
 
 Flags& Flags::alias(std::string alias, const std::string& name) {
-  for (Row& r : rows_)
-    if (r.name == name) r.aliases.push_back(std::move(alias));
+  for (Row& r : rows_) {
+    if (r.name != name) continue;
+    r.aliases.push_back(std::move(alias));
+    break;
+  }
   return *this;
 }
 
