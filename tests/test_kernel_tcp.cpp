@@ -1,5 +1,5 @@
-// Re-observes each TCP row of DESIGN.md's table "The Linux behaviour being
-// measured": what connect() to an AF_UNSPEC address (sockchurn::disconnect)
+// Re-observes each TCP row of docs/kernel-behaviour.md (the brief's "Linux behaviour
+// being measured"): what connect() to an AF_UNSPEC address (sockchurn::disconnect)
 // does to a TCP socket in each state, against close() and SO_LINGER {1,0}.
 //
 // Every test runs for IPv4 (127.0.0.1) and IPv6 (::1). Ports come from bind()
@@ -363,7 +363,7 @@ TEST_P(KernelTcp, DisconnectListenerStopsListeningKeepsExplicitPortAndListenWork
 
 TEST_P(KernelTcp, DisconnectListenerBoundToPortZeroReleasesItsPort) {
   // The fixture's listener was bound to port 0: the kernel picked the port, so
-  // a disconnect releases it like an ephemeral one (unlike DESIGN.md's row,
+  // a disconnect releases it like an ephemeral one (unlike the founding brief's row,
   // which holds only for a listener bound to an explicit port).
   EXPECT_EQ(result(disconnect(listener.get())), "0");
   Fd refused = tcp_socket();
@@ -432,7 +432,7 @@ TEST_P(KernelTcp, DisconnectConnectingSocketReturnsZeroSetsEconnresetAndSendsNot
 
 TEST_P(KernelTcp, DisconnectExplicitlyBoundKeepsPortAndReconnectsFromItAtOnce) {
   // Client and server ends on one CPU: the RST and the new SYN are handled in
-  // order (DESIGN.md: across CPUs the SYN is sometimes dropped).
+  // order (docs/kernel-behaviour.md: across CPUs the SYN is sometimes dropped).
   PinToCurrentCpu pin;
   Fd client = tcp_socket();
   const std::uint16_t port = bind_explicit_port(client.get());

@@ -1,4 +1,4 @@
-// Every strategy of DESIGN.md's matrix runs 1,000 cycles against the
+// Every strategy of the registry runs 1,000 cycles against the
 // in-process echo server with every echo checked byte for byte (the check is
 // inside exchange(); a mismatch is an error outcome). The kernel-side effect
 // that distinguishes the strategies is asserted too: which side keeps
@@ -15,7 +15,7 @@
 #include "echo_server.hpp"
 #include "placement.hpp"
 #include "sockops.hpp"
-#include "strategies.hpp"
+#include "exchange.hpp"
 #include "support/strategy_cases.hpp"
 #include "tcp_states.hpp"
 
@@ -48,11 +48,12 @@ TEST_P(StrategyCycles, ThousandVerifiedEchoes) {
 
 // The cases: all of the matrix at 64 bytes, and the edges of payload size.
 std::vector<test::StrategyCase> cases() {
-  std::vector<test::StrategyCase> all = test::kStrategyMatrix;
-  all.insert(all.end(), {{Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral, 1},
-                         {Protocol::tcp, Strategy::keepalive, Closer::client, LocalPort::ephemeral, 60000},
-                         {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::bound, 1},
-                         {Protocol::udp, Strategy::sendto, Closer::client, LocalPort::ephemeral, 60000}});
+  using test::variant_of;
+  std::vector<test::StrategyCase> all = test::strategy_matrix();
+  all.insert(all.end(), {{variant_of(Protocol::tcp, "reuse_unspec"), 1},
+                         {variant_of(Protocol::tcp, "keepalive"), 60000},
+                         {variant_of(Protocol::udp, "reuse_unspec", Closer::client, LocalPort::bound), 1},
+                         {variant_of(Protocol::udp, "sendto"), 60000}});
   return all;
 }
 INSTANTIATE_TEST_SUITE_P(Matrix, StrategyCycles, testing::ValuesIn(cases()), case_name);
@@ -63,13 +64,11 @@ struct TimeWait {
   int server_side = 0;  // local port is the server's: the server closed first
 };
 
-TimeWait time_wait_after(Strategy s, Closer closer) {
+TimeWait time_wait_after(const char* strategy, Closer closer) {
   echo::BackgroundServer server;
-  ExchangeConfig cfg;
-  cfg.strategy = s;
-  cfg.closer = closer;
-  const auto port = closer == Closer::server ? server.ports().tcp_once : server.ports().tcp;
-  cfg.server = loopback_v4(port);
+  const test::StrategyCase c{test::variant_of(Protocol::tcp, strategy, closer)};
+  const ExchangeConfig cfg = test::strategy_case_config(c, server.ports(), loopback_v4);
+  const std::uint16_t port = cfg.server.port();
   auto ex = make_exchanger(cfg);
   for (int i = 0; i < 100; ++i) {
     const Outcome o = ex->exchange();
@@ -105,25 +104,25 @@ TimeWait time_wait_after(Strategy s, Closer closer) {
 }
 
 TEST(StrategyEffects, FreshCloseClientFirstLeavesTimeWaitOnTheClient) {
-  const TimeWait tw = time_wait_after(Strategy::fresh_close, Closer::client);
+  const TimeWait tw = time_wait_after("fresh_close", Closer::client);
   EXPECT_EQ(tw.client_side, 100);
   EXPECT_EQ(tw.server_side, 0);
 }
 
 TEST(StrategyEffects, FreshCloseServerFirstLeavesTimeWaitOnTheServer) {
-  const TimeWait tw = time_wait_after(Strategy::fresh_close, Closer::server);
+  const TimeWait tw = time_wait_after("fresh_close", Closer::server);
   EXPECT_EQ(tw.client_side, 0);
   EXPECT_EQ(tw.server_side, 100);
 }
 
 TEST(StrategyEffects, RstStrategiesLeaveNoTimeWait) {
-  for (Strategy s : {Strategy::fresh_linger0, Strategy::reuse_unspec}) {
+  for (const char* s : {"fresh_linger0", "reuse_unspec"}) {
     const TimeWait client_first = time_wait_after(s, Closer::client);
-    EXPECT_EQ(client_first.client_side + client_first.server_side, 0) << to_string(s) << " closer:client";
+    EXPECT_EQ(client_first.client_side + client_first.server_side, 0) << s << " closer:client";
     // The seed's advice: disconnect after read() returned 0 resets, so the
     // server's FIN_WAIT2 socket dies too.
     const TimeWait server_first = time_wait_after(s, Closer::server);
-    EXPECT_EQ(server_first.client_side + server_first.server_side, 0) << to_string(s) << " closer:server";
+    EXPECT_EQ(server_first.client_side + server_first.server_side, 0) << s << " closer:server";
   }
 }
 
@@ -150,11 +149,8 @@ std::set<std::uint16_t> client_ports_over_cycles(LocalPort lp, int cycles) {
       (void)read_eof(c.get());  // the client's RST ends it (ECONNRESET)
     }
   });
-  ExchangeConfig cfg;
-  cfg.strategy = Strategy::reuse_unspec;
-  cfg.local_port = lp;
-  cfg.server = local_endpoint(listener.get());
-  auto ex = make_exchanger(cfg);
+  auto ex = make_exchanger({test::variant_of(Protocol::tcp, "reuse_unspec", Closer::client, lp), 64,
+                            local_endpoint(listener.get())});
   for (int i = 0; i < cycles; ++i) {
     const Outcome o = ex->exchange();
     if (!o.ok()) ADD_FAILURE() << "cycle " << i << ": " << o.describe();

@@ -1,0 +1,115 @@
+#include "registry.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "exchange.hpp"
+
+namespace sockchurn {
+
+// Each strategy's cycle, in its protocol's file (tcp_strategies.cpp,
+// udp_strategies.cpp).
+std::unique_ptr<Exchanger> make_tcp_fresh_close(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_fresh_linger0(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_reuse_unspec(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_keepalive(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_udp_fresh_close(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_udp_reuse_unspec(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_udp_reconnect(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_udp_sendto(const ExchangeConfig&);
+
+namespace {
+
+using P = Protocol;
+using R = Role;
+constexpr bool closer = true, port = true, none = false;
+
+// protocol, name, role, has closer, has port, one cycle, its code.
+const std::array kRegistry = {
+    StrategyInfo{P::tcp, "fresh_close", R::fresh, closer, none,
+                 "socket, connect, write, read, close (FIN)", make_tcp_fresh_close},
+    StrategyInfo{P::tcp, "fresh_linger0", R::fresh, closer, none,
+                 "as fresh_close with SO_LINGER {1,0}: close sends RST", make_tcp_fresh_linger0},
+    StrategyInfo{P::tcp, "reuse_unspec", R::reuse, closer, port,
+                 "one socket: connect, write, read, connect(AF_UNSPEC) (RST)", make_tcp_reuse_unspec},
+    StrategyInfo{P::tcp, "keepalive", R::reference, none, none,
+                 "reference: one connection for the run, write, read", make_tcp_keepalive},
+    StrategyInfo{P::udp, "fresh_close", R::fresh, none, none,
+                 "socket, connect, send, recv, close", make_udp_fresh_close},
+    StrategyInfo{P::udp, "reuse_unspec", R::reuse, none, port,
+                 "one socket: connect, send, recv, connect(AF_UNSPEC)", make_udp_reuse_unspec},
+    StrategyInfo{P::udp, "reconnect", R::reference, none, none,
+                 "one socket: connect to the peer again, no AF_UNSPEC", make_udp_reconnect},
+    StrategyInfo{P::udp, "sendto", R::reference, none, none,
+                 "reference: one unconnected socket, sendto, recvfrom", make_udp_sendto},
+};
+
+}  // namespace
+
+std::string_view to_string(Protocol p) { return p == Protocol::tcp ? "tcp" : "udp"; }
+std::string_view to_string(Closer c) { return c == Closer::client ? "client" : "server"; }
+std::string_view to_string(LocalPort p) { return p == LocalPort::ephemeral ? "ephemeral" : "bound"; }
+std::string_view to_string(Role r) {
+  switch (r) {
+    case Role::reuse: return "reuse";
+    case Role::fresh: return "fresh";
+    case Role::reference: return "reference";
+  }
+  return "?";
+}
+
+std::span<const StrategyInfo> strategies() { return kRegistry; }
+
+const StrategyInfo* find_strategy(Protocol protocol, std::string_view name) {
+  for (const StrategyInfo& s : kRegistry)
+    if (s.protocol == protocol && s.name == name) return &s;
+  return nullptr;
+}
+
+std::string strategy_names(Protocol protocol) {
+  std::string out;
+  for (const StrategyInfo& s : kRegistry)
+    if (s.protocol == protocol) out += (out.empty() ? "" : ", ") + std::string(s.name);
+  return out;
+}
+
+std::string strategy_roles() {
+  std::string out;
+  std::vector<std::string_view> seen;
+  for (const StrategyInfo& s : kRegistry) {
+    if (std::find(seen.begin(), seen.end(), s.name) != seen.end()) continue;
+    seen.push_back(s.name);
+    out += (out.empty() ? "" : ",") + std::string(s.name) + "=" + std::string(to_string(s.role));
+  }
+  return out;
+}
+
+std::string Variant::name() const {
+  std::string name = std::string(to_string(protocol())) + "/" + std::string(strategy->name);
+  if (strategy->has_closer) name += "/closer:" + std::string(to_string(closer));
+  if (strategy->has_port) name += "/port:" + std::string(to_string(port));
+  return name;
+}
+
+std::string Variant::group() const {
+  std::string group = std::string(to_string(protocol())) + "/" + std::string(strategy->name) + "/";
+  if (strategy->has_closer) group += "closer:" + std::string(to_string(closer)) + "/";
+  return group;
+}
+
+std::vector<Variant> variants(Protocol protocol) {
+  std::vector<Variant> out;
+  for (const StrategyInfo& s : kRegistry) {
+    if (s.protocol != protocol) continue;
+    for (Closer c : {Closer::client, Closer::server}) {
+      if (c == Closer::server && !s.has_closer) continue;
+      for (LocalPort p : {LocalPort::ephemeral, LocalPort::bound}) {
+        if (p == LocalPort::bound && !s.has_port) continue;
+        out.push_back({&s, c, p});
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace sockchurn
