@@ -13,6 +13,10 @@ std::unique_ptr<Exchanger> make_tcp_fresh_close(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_tcp_fresh_linger0(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_tcp_reuse_unspec(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_tcp_keepalive(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_conditional_linger(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_shutdown_drain(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_bind_no_port(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_port_range(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_udp_fresh_close(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_udp_reuse_unspec(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_udp_reconnect(const ExchangeConfig&);
@@ -32,6 +36,14 @@ const std::array kRegistry = {
                  "as fresh_close with SO_LINGER {1,0}: close sends RST", make_tcp_fresh_linger0},
     StrategyInfo{P::tcp, "reuse_unspec", R::reuse, closer, port,
                  "one socket: connect, write, read, connect(AF_UNSPEC) (RST)", make_tcp_reuse_unspec},
+    StrategyInfo{P::tcp, "conditional_linger", R::fresh, closer, none,
+                 "fresh socket; RST unless the peer's FIN was read, then close (HAProxy)", make_tcp_conditional_linger},
+    StrategyInfo{P::tcp, "shutdown_drain", R::fresh, closer, none,
+                 "fresh socket; shutdown(SHUT_WR), read to EOF, close: the graceful end", make_tcp_shutdown_drain},
+    StrategyInfo{P::tcp, "bind_no_port", R::fresh, closer, none,
+                 "fresh socket; IP_BIND_ADDRESS_NO_PORT, bind(source, 0), connect, ..., close", make_tcp_bind_no_port},
+    StrategyInfo{P::tcp, "port_range", R::fresh, closer, none,
+                 "fresh socket; a per-thread IP_LOCAL_PORT_RANGE slice, connect, ..., close", make_tcp_port_range},
     StrategyInfo{P::tcp, "keepalive", R::reference, none, none,
                  "reference: one connection for the run, write, read", make_tcp_keepalive},
     StrategyInfo{P::udp, "fresh_close", R::fresh, none, none,
