@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "strategies.hpp"
+#include "registry.hpp"
 
 namespace sockchurn {
 
