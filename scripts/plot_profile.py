@@ -208,13 +208,13 @@ def flame_color(name):
 
 def flame_charts(doc, out, written):
     for g in doc["groups"]:
-        exchanges = g["run"]["exchanges"]
+        exchanges = g["run"]["profiled_exchanges"]
         for role in ("client", "server"):
             folded = g[role]["folded_ns"]
             if not folded:
                 continue
             svg = fg.flame_svg(folded, 1 / 1000 / exchanges, f"{g['name']}: {role}",
-                               f"CPU µs per exchange over {exchanges} exchanges; coloured by bucket where "
+                               f"CPU µs per exchange over {exchanges:.0f} exchanges; coloured by bucket where "
                                f"a frame matches a rule\n{provenance_line(doc)}",
                                color=flame_color)
             path = out / f"flame-{safe(g['name'])}-{role}.svg"
@@ -223,8 +223,8 @@ def flame_charts(doc, out, written):
     by_name = {g["name"]: g for g in doc["groups"]}
     for comp in doc["comparisons"]:
         f, r = by_name[comp["fresh"]], by_name[comp["reuse"]]
-        svg = fg.diff_svg(f["client"]["folded_ns"], 1 / 1000 / f["run"]["exchanges"],
-                          r["client"]["folded_ns"], 1 / 1000 / r["run"]["exchanges"],
+        svg = fg.diff_svg(f["client"]["folded_ns"], 1 / 1000 / f["run"]["profiled_exchanges"],
+                          r["client"]["folded_ns"], 1 / 1000 / r["run"]["profiled_exchanges"],
                           f"client: {comp['fresh']} -> {comp['reuse']}",
                           f"CPU µs per exchange\n{provenance_line(doc)}",
                           label_a=f["strategy"], label_b=r["strategy"])
@@ -256,6 +256,17 @@ def check_line(g, role):
             f"{c['other_us']:.2f} µs = {c['other_share'] * 100:.0f}%; {g[role]['samples']} samples{load}")
 
 
+def combined_line(g):
+    c = g.get("combined_check")
+    if c is None:
+        return "client + server: not checked in this profile.json"
+    if c.get("passed") is None:
+        return "client + server: no measured CPU to check against"
+    return (f"client + server: profiled {c['profiled_us']:.2f} µs vs measured {c['measured_us']:.2f} µs "
+            f"per exchange ({c['difference'] * 100:+.1f}%; samples at a switch between the two "
+            f"can land on either side)")
+
+
 def report(doc):
     buckets = doc["buckets"]
     parts = ["# Where the time goes: kernel profile\n", provenance_line(doc) + "\n",
@@ -268,9 +279,13 @@ def report(doc):
         parts.append(f"\n## {role.capitalize()}: CPU µs per exchange by bucket\n\n")
         parts.append(md_table(["group"] + buckets + ["sum", "measured"], rows))
         parts.append("\n" + "\n".join(f"- {check_line(g, role)}" for g in doc["groups"]) + "\n")
+        if role == "server":
+            parts.append("\n" + "\n".join(f"- {g['name']}: {combined_line(g)}" for g in doc["groups"]) + "\n")
     parts.append("\n## Profiled runs (slowed by perf: not the suite's rates)\n\n")
-    parts.append(md_table(["group", "exchanges", "exchanges/s", "window", "samples outside"],
-                          [[g["name"], g["run"]["exchanges"], f"{g['run']['exchanges_per_s']:.0f}",
+    parts.append(md_table(["group", "exchanges", "in the window", "exchanges/s", "window from",
+                           "samples outside"],
+                          [[g["name"], g["run"]["exchanges"], f"{g['run']['profiled_exchanges']:.0f}",
+                            f"{g['run']['exchanges_per_s']:.0f}",
                             g["run"]["window"]["method"], g["run"]["window"]["samples_outside"]]
                            for g in doc["groups"]]))
     parts.append("\n## System calls per exchange\n\ncalls: from a separate short run recorded "
@@ -342,6 +357,7 @@ def main(argv=None):
     print(pr.bucket_table_text(doc, "server"))
     for g in doc["groups"]:
         print(check_line(g, "client"))
+        print("  " + combined_line(g))
     print("wrote:\n" + "\n".join(f"  {p}" for p in ([out / "profile.json"] if args.collect else [])
                                    + written))
     return 0 if not doc["sum_check"]["failed"] else 1

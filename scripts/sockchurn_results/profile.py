@@ -25,6 +25,10 @@ USER = "user space"
 SYSCALL_ENTRY = "syscall entry/exit"
 OTHER = "other"
 TOLERANCE = 0.10
+# The window leaves out the first 5% of the reported run: the marker comes
+# before the run's setup (a socket, a connect, reading clocks), which a busy
+# machine can stretch; the run's exchanges in the window are rate x its length.
+GUARD = 0.05
 
 RULES = (
     ("port search", (
@@ -166,20 +170,21 @@ def process_roles(samples, client_comm, server_comm=SERVER_COMM):
     return client, server
 
 
-def final_run_window(samples, client_pids, threads, duration_s):
-    """(start, end, method) of the run Google Benchmark reported.
+def final_run_window(samples, client_pids, threads, duration_s, guard=GUARD):
+    """(start, end, method): a time window inside the run Google Benchmark reported.
 
     Google Benchmark runs a benchmark several times while it grows the
-    iteration count; only the last run is in its JSON. Its start is the last
-    ``threads`` run-start markers' first one; without markers the window ends
-    at the client's last sample.
+    iteration count; only the last run is in its JSON. That run starts at the
+    first of the last ``threads`` run-start markers and lasts ``duration_s``
+    (its exchanges / its rate); the window skips its first ``guard`` share.
+    Without markers the window ends at the client's last sample.
     """
     if duration_s <= 0:
         raise ProfileError(f"run duration {duration_s} s is not positive")
     marks = sorted(s.time for s in samples if s.event == RUN_START_EVENT and s.pid in client_pids)
     if len(marks) >= threads:
         start = marks[-threads]
-        return start, start + duration_s, "run start marker (sched_setaffinity)"
+        return start + guard * duration_s, start + duration_s, "run start marker (sched_setaffinity)"
     last = max(s.time for s in samples if s.pid in client_pids)
     return last - duration_s, last, "end of recording (no run start marker)"
 
@@ -265,18 +270,20 @@ def _role_of(pid, client, server):
     return "client" if pid in client else "server" if pid in server else None
 
 
-def profile_samples(samples, *, client_comm, threads, exchanges, duration_s,
+def profile_samples(samples, *, client_comm, threads, rate, duration_s, guard=GUARD,
                     compiled=_COMPILED):
     """Bucket totals, folded stacks and per-syscall CPU of the reported run.
 
+    ``rate`` is the run's exchanges per second: the window holds rate x its
+    length exchanges (``window["exchanges"]``).
     Returns {"window": {...}, "client": {...}, "server": {...}} where each role
     has ``samples``, ``period_ns`` (sum of sample periods), ``buckets`` and
     ``syscall_cpu`` (ns by bucket / syscall name) and ``folded`` (ns by stack).
     """
-    if exchanges <= 0:
+    if rate <= 0:
         raise ProfileError("the profiled run completed no exchange")
     client, server = process_roles(samples, client_comm)
-    start, end, method = final_run_window(samples, client, threads, duration_s)
+    start, end, method = final_run_window(samples, client, threads, duration_s, guard)
     roles = {r: {"samples": 0, "period_ns": 0, "buckets": Counter(), "folded": Counter(),
                  "syscall_cpu": Counter()} for r in ("client", "server")}
     outside = 0
@@ -299,8 +306,8 @@ def profile_samples(samples, *, client_comm, threads, exchanges, duration_s,
         r["syscall_cpu"][key] += s.period
     if roles["client"]["samples"] == 0:
         raise ProfileError("no client sample inside the reported run's time window")
-    window = {"start_s": start, "end_s": end, "duration_s": duration_s, "method": method,
-              "samples_outside": outside}
+    window = {"start_s": start, "end_s": end, "run_duration_s": duration_s, "method": method,
+              "samples_outside": outside, "exchanges": rate * (end - start)}
     for r in roles.values():
         for key in ("buckets", "folded", "syscall_cpu"):
             r[key] = dict(r[key])
@@ -359,16 +366,18 @@ def _syscall_event(sample, names):
     return None
 
 
-def syscall_counts(samples, *, client_comm, threads, exchanges, duration_s, names=None):
+def syscall_counts(samples, *, client_comm, threads, rate, duration_s, names=None, guard=GUARD):
     """Calls and wall time inside each system call per exchange, from a run
     recorded with the ``raw_syscalls:sys_enter``/``sys_exit`` tracepoints (or
     ``syscalls:sys_enter_*``/``sys_exit_*``), restricted to the reported run.
-    ``names`` maps raw syscall numbers to names. {role: {name: {"calls", "wall_us"}}}."""
-    if exchanges <= 0:
+    ``names`` maps raw syscall numbers to names; ``rate`` is the run's exchanges
+    per second. {role: {name: {"calls", "wall_us"}}}."""
+    if rate <= 0:
         raise ProfileError("the syscall-counting run completed no exchange")
     names = names or {}
     client, server = process_roles(samples, client_comm)
-    start, end, _ = final_run_window(samples, client, threads, duration_s)
+    start, end, _ = final_run_window(samples, client, threads, duration_s, guard)
+    exchanges = rate * (end - start)
     pending = {}
     calls = {"client": Counter(), "server": Counter()}
     wall = {"client": Counter(), "server": Counter()}
@@ -523,29 +532,36 @@ def _role_result(role, exchanges, measured):
 
 
 def build_group(name, binary, threads, cpu_bench, cpu_samples, sys_bench=None, sys_samples=None,
-                syscall_table=None):
+                syscall_table=None, guard=GUARD):
     """One strategy group's entry of profile.json."""
     run = reported_run(cpu_bench, name, f"{name}: profiled run's JSON")
-    exchanges = int(run["iterations"])
-    duration = exchanges / run["exchanges_per_s"]
+    duration = run["iterations"] / run["exchanges_per_s"]
     prof = profile_samples(cpu_samples, client_comm=binary, threads=threads,
-                           exchanges=exchanges, duration_s=duration)
+                           rate=run["exchanges_per_s"], duration_s=duration, guard=guard)
+    exchanges = prof["window"]["exchanges"]
     protocol, strategy, params = parse_group(name)
     entry = {
         "name": name, "binary": binary, "protocol": protocol, "strategy": strategy,
         "params": params, "benchmark": run["name"],
-        "run": {"exchanges": exchanges, "exchanges_per_s": run["exchanges_per_s"],
+        "run": {"exchanges": int(run["iterations"]), "profiled_exchanges": exchanges,
+                "exchanges_per_s": run["exchanges_per_s"],
                 "duration_s": duration, "threads": threads, "window": prof["window"],
                 "steal_cpu": run.get("steal_cpu"), "foreign_cpu_load": run.get("foreign_cpu_load"),
                 "note": RATE_NOTE},
         "client": _role_result(prof["client"], exchanges, run.get("cpu_us_per_exchange")),
         "server": _role_result(prof["server"], exchanges, run.get("server_cpu_us_per_exchange")),
     }
+    # Samples near a switch between client and server (one CPU) can land on the
+    # other side: the two processes together are checked as well, for the record.
+    both = {b: entry["client"]["bucket_us"][b] + entry["server"]["bucket_us"][b] for b in BUCKETS}
+    measured = [run.get("cpu_us_per_exchange"), run.get("server_cpu_us_per_exchange")]
+    entry["combined_check"] = sum_check(both, sum(measured) if None not in measured else None)
     if sys_bench is not None and sys_samples is not None:
         srun = reported_run(sys_bench, name, f"{name}: syscall-counting run's JSON")
         sexch = int(srun["iterations"])
-        counts = syscall_counts(sys_samples, client_comm=binary, threads=threads, exchanges=sexch,
-                                duration_s=sexch / srun["exchanges_per_s"], names=syscall_table)
+        counts = syscall_counts(sys_samples, client_comm=binary, threads=threads,
+                                rate=srun["exchanges_per_s"], duration_s=sexch / srun["exchanges_per_s"],
+                                names=syscall_table, guard=guard)
         entry["syscalls"] = {"exchanges": sexch, "exchanges_per_s": srun["exchanges_per_s"],
                              **counts}
     return entry
@@ -561,8 +577,8 @@ def build_comparisons(groups):
         for role in ("client", "server"):
             comp[role] = {
                 "bucket_us": {b: [f[role]["bucket_us"][b], r[role]["bucket_us"][b]] for b in BUCKETS},
-                "functions": diff_functions(f[role]["folded_ns"], f["run"]["exchanges"],
-                                            r[role]["folded_ns"], r["run"]["exchanges"])}
+                "functions": diff_functions(f[role]["folded_ns"], f["run"]["profiled_exchanges"],
+                                            r[role]["folded_ns"], r["run"]["profiled_exchanges"])}
         out.append(comp)
     return out
 
@@ -573,8 +589,9 @@ def build_profile(groups, provenance, settings):
     failed = [n for n, c in checks if c["passed"] is False]
     return {"format": FORMAT, "version": VERSION, "provenance": provenance, "settings": settings,
             "notes": [RATE_NOTE,
-                      "µs per exchange = samples x sample period / exchanges of the reported run "
-                      "(Google Benchmark's warm-up runs are cut off by time window)"],
+                      "µs per exchange = samples x sample period / exchanges, in a time window "
+                      "inside the reported run (Google Benchmark's warm-up runs and the run's "
+                      f"first {GUARD:.0%} left out; exchanges = the run's rate x the window)"],
             "buckets": list(BUCKETS), "rules": [[b, list(p)] for b, p in RULES],
             "sum_check": {"tolerance": TOLERANCE, "failed": failed, "passed": not failed},
             "groups": groups, "comparisons": build_comparisons(groups)}
@@ -591,7 +608,7 @@ def check_profile(doc, source="profile.json"):
         raise ProfileError(f"{source}: no strategy groups")
     for i, g in enumerate(groups):
         try:
-            g["name"], g["run"]["exchanges"]
+            g["name"], g["run"]["profiled_exchanges"]
             for role in ("client", "server"):
                 g[role]["bucket_us"], g[role]["folded_ns"], g[role]["check"]
         except (KeyError, TypeError):

@@ -117,10 +117,13 @@ def test_roles_split_by_pid_server_before_exec_included(samples):
 
 
 def test_window_starts_at_last_marker(samples):
-    assert pr.final_run_window(samples, {CLIENT}, 1, 0.5) == \
+    assert pr.final_run_window(samples, {CLIENT}, 1, 0.5, guard=0) == \
         (MARKER, MARKER + 0.5, "run start marker (sched_setaffinity)")
+    # By default the first 5% of the run (its setup) is left out.
+    assert pr.final_run_window(samples, {CLIENT}, 1, 0.5) == \
+        (MARKER + 0.025, MARKER + 0.5, "run start marker (sched_setaffinity)")
     # Two threads: the run started with the first of the last two markers.
-    assert pr.final_run_window(samples, {CLIENT}, 2, 0.5)[0] == 1031.944737
+    assert pr.final_run_window(samples, {CLIENT}, 2, 0.5, guard=0)[0] == 1031.944737
     start, end, method = pr.final_run_window(samples, {CLIENT}, 3, 0.5)
     assert method.startswith("end of recording")
     assert end == 1032.578544 and start == pytest.approx(1032.078544)
@@ -192,7 +195,9 @@ def test_syscall_of_a_sample(samples):
 # ---- one group ------------------------------------------------------------------
 
 def test_profile_samples_counts_only_the_reported_run(samples):
-    p = pr.profile_samples(samples, client_comm="tcp_churn", threads=1, exchanges=10, duration_s=0.5)
+    p = pr.profile_samples(samples, client_comm="tcp_churn", threads=1, rate=20.0, duration_s=0.5,
+                           guard=0)
+    assert p["window"]["exchanges"] == 10.0
     assert p["window"]["samples_outside"] == 3  # two warm-up samples, the server before exec
     assert p["client"]["samples"] == 9 and p["server"]["samples"] == 4
     assert p["client"]["period_ns"] == 9 * 250000
@@ -219,14 +224,23 @@ def test_sum_check():
 
 
 def test_build_group_checks_against_the_runs_own_cpu(samples):
-    g = pr.build_group(NAME, "tcp_churn", 1, bench(), samples)
+    g = pr.build_group(NAME, "tcp_churn", 1, bench(), samples, guard=0)
     assert g["run"]["exchanges"] == 10 and g["run"]["duration_s"] == 0.5
+    assert g["run"]["profiled_exchanges"] == 10.0
     assert g["run"]["note"] == pr.RATE_NOTE
     assert g["client"]["cpu_us"] == 225.0 and g["client"]["measured_us"] == 220.0
     assert g["client"]["check"]["passed"] is True
     assert g["client"]["check"]["difference"] == pytest.approx(5 / 220)
     assert g["server"]["check"]["profiled_us"] == 100.0 and g["server"]["check"]["passed"] is True
-    bad = pr.build_group(NAME, "tcp_churn", 1, bench(cpu=150.0), samples)
+    assert g["combined_check"]["profiled_us"] == 325.0 and g["combined_check"]["measured_us"] == 320.0
+    # The default window skips the scheduler sample 14 ms after the marker:
+    # 8 samples over 20/s x 0.475 s = 9.5 exchanges.
+    guarded = pr.build_group(NAME, "tcp_churn", 1, bench(), samples)
+    assert guarded["run"]["profiled_exchanges"] == pytest.approx(9.5)
+    assert guarded["client"]["samples"] == 8
+    assert guarded["client"]["bucket_us"]["scheduler"] == 0.0
+    assert guarded["client"]["cpu_us"] == pytest.approx(8 * 250 / 9.5)
+    bad = pr.build_group(NAME, "tcp_churn", 1, bench(cpu=150.0), samples, guard=0)
     assert bad["client"]["check"]["passed"] is False
     with pytest.raises(pr.ProfileError, match="expected one run of tcp/fresh_close/closer:client, found 0"):
         pr.build_group(NAME, "tcp_churn", 1, bench(name="tcp/keepalive"), samples)
@@ -238,8 +252,8 @@ def test_syscall_counts_in_the_window():
     s = pr.parse_perf_script(SYSCALLS.read_text(), SYSCALLS.name)
     names = pr.syscall_names(UNISTD)
     assert names[41] == "socket" and names[232] == "epoll_wait"
-    c = pr.syscall_counts(s, client_comm="udp_churn", threads=1, exchanges=1, duration_s=1.0,
-                          names=names)
+    c = pr.syscall_counts(s, client_comm="udp_churn", threads=1, rate=1.0, duration_s=1.0,
+                          names=names, guard=0)
     client = {k: v["calls"] for k, v in c["client"].items()}
     # sched_setaffinity itself began before its marker; recvfrom has no exit in the sample.
     assert client == {"socket": 1, "openat": 1, "read": 1, "close": 1, "getpid": 1,
@@ -248,7 +262,8 @@ def test_syscall_counts_in_the_window():
     server = {k: v["calls"] for k, v in c["server"].items()}
     # rt_sigreturn's exit reports NR -1: it ends the call the thread was in.
     assert server == {"epoll_wait": 2, "recvfrom": 1, "write": 1, "rt_sigreturn": 1}
-    halved = pr.syscall_counts(s, client_comm="udp_churn", threads=1, exchanges=2, duration_s=1.0)
+    halved = pr.syscall_counts(s, client_comm="udp_churn", threads=1, rate=2.0, duration_s=1.0,
+                               guard=0)
     assert halved["client"]["NR41"]["calls"] == 0.5
 
 
@@ -340,13 +355,16 @@ def test_collect_draw_and_redraw(run_script, tmp_path):
                    "--setting", "seconds=5")
     assert r.returncode == 0, r.stderr
     assert "no syscall-counting run" in r.stderr
-    assert "(+2.3%, tolerance 10%: passed)" in r.stdout
+    # 8 client and 4 server samples over 9.5 exchanges (see the guarded build above)
+    assert "profiled 210.53 µs vs measured 220.00 µs per exchange (-4.3%, tolerance 10%: passed)" \
+        in r.stdout
+    assert "client + server: profiled 315.79 µs vs measured 320.00 µs per exchange (-1.3%" in r.stdout
     doc = json.loads((out / "profile.json").read_text())
     assert doc["format"] == "sockchurn-profile" and doc["sum_check"]["passed"] is True
     assert doc["provenance"]["perf_version"] == "6.1" and doc["provenance"]["kernel"] == "6.1.0-test"
     assert doc["provenance"]["sysctl.net.ipv4.tcp_tw_reuse"] == "2"
     assert doc["settings"] == {"seconds": "5"}
-    assert doc["groups"][0]["client"]["bucket_us"]["port search"] == 25.0
+    assert doc["groups"][0]["client"]["bucket_us"]["port search"] == pytest.approx(250 / 9.5)
     names = sorted(p.name for p in out.iterdir())
     assert names == ["buckets.png", "buckets.svg", "flame-tcp_fresh_close_closer_client-client.svg",
                      "flame-tcp_fresh_close_closer_client-server.svg", "profile.json", "report.md"]
