@@ -241,30 +241,26 @@ def md_table(head, rows):
     return "\n".join(lines) + "\n"
 
 
-def check_line(g, role):
-    c = g[role]["check"]
+def check_line(g):
+    """The enforced sum check of a group (client + server), with the split."""
+    c = pr.enforced_check(g)
     if c["passed"] is None:
-        return f"{g['name']} ({role}): no measured CPU to check against"
+        return f"{g['name']}: no measured CPU to check the buckets against"
+    what = "client + server" if c is g.get("combined_check") else "client"
     verdict = "passed" if c["passed"] else "FAILED"
     load = ""
     if g["run"].get("steal_cpu") is not None:
         load = (f"; during the run other programs used {g['run']['foreign_cpu_load']:.2f} CPUs "
                 f"and the hypervisor took {g['run']['steal_cpu']:.2f}")
-    return (f"{g['name']} ({role}): profiled {c['profiled_us']:.2f} µs vs measured "
+    split = ", ".join(f"{role} {g[role]['check']['profiled_us']:.2f} vs {g[role]['check']['measured_us']:.2f} "
+                      f"({g[role]['check']['difference'] * 100:+.1f}%)"
+                      for role in ("client", "server") if g[role]["check"]["passed"] is not None)
+    return (f"{g['name']}: {what}: profiled {c['profiled_us']:.2f} µs vs measured "
             f"{c['measured_us']:.2f} µs per exchange ({c['difference'] * 100:+.1f}%, "
             f"tolerance {c['tolerance'] * 100:.0f}%: {verdict}); unattributed (other) "
-            f"{c['other_us']:.2f} µs = {c['other_share'] * 100:.0f}%; {g[role]['samples']} samples{load}")
-
-
-def combined_line(g):
-    c = g.get("combined_check")
-    if c is None:
-        return "client + server: not checked in this profile.json"
-    if c.get("passed") is None:
-        return "client + server: no measured CPU to check against"
-    return (f"client + server: profiled {c['profiled_us']:.2f} µs vs measured {c['measured_us']:.2f} µs "
-            f"per exchange ({c['difference'] * 100:+.1f}%; samples at a switch between the two "
-            f"can land on either side)")
+            f"{c['other_us']:.2f} µs = {c['other_share'] * 100:.0f}%; "
+            f"{g['client']['samples'] + g['server']['samples']} samples{load}\n"
+            f"  split (not enforced; samples at a switch between the two land unevenly): {split}")
 
 
 def report(doc):
@@ -278,9 +274,7 @@ def report(doc):
                 for g in doc["groups"]]
         parts.append(f"\n## {role.capitalize()}: CPU µs per exchange by bucket\n\n")
         parts.append(md_table(["group"] + buckets + ["sum", "measured"], rows))
-        parts.append("\n" + "\n".join(f"- {check_line(g, role)}" for g in doc["groups"]) + "\n")
-        if role == "server":
-            parts.append("\n" + "\n".join(f"- {g['name']}: {combined_line(g)}" for g in doc["groups"]) + "\n")
+    parts.append("\n## Sum check\n\n" + "\n".join(f"- {check_line(g)}" for g in doc["groups"]) + "\n")
     parts.append("\n## Profiled runs (slowed by perf: not the suite's rates)\n\n")
     parts.append(md_table(["group", "exchanges", "in the window", "exchanges/s", "window from",
                            "samples outside"],
@@ -356,8 +350,7 @@ def main(argv=None):
     print("Server CPU µs per exchange by bucket:")
     print(pr.bucket_table_text(doc, "server"))
     for g in doc["groups"]:
-        print(check_line(g, "client"))
-        print("  " + combined_line(g))
+        print(check_line(g))
     print("wrote:\n" + "\n".join(f"  {p}" for p in ([out / "profile.json"] if args.collect else [])
                                    + written))
     return 0 if not doc["sum_check"]["failed"] else 1

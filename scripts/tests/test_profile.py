@@ -356,9 +356,9 @@ def test_collect_draw_and_redraw(run_script, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "no syscall-counting run" in r.stderr
     # 8 client and 4 server samples over 9.5 exchanges (see the guarded build above)
-    assert "profiled 210.53 µs vs measured 220.00 µs per exchange (-4.3%, tolerance 10%: passed)" \
-        in r.stdout
-    assert "client + server: profiled 315.79 µs vs measured 320.00 µs per exchange (-1.3%" in r.stdout
+    assert (f"{NAME}: client + server: profiled 315.79 µs vs measured 320.00 µs per exchange "
+            "(-1.3%, tolerance 10%: passed)") in r.stdout
+    assert "client 210.53 vs 220.00 (-4.3%), server 105.26 vs 100.00 (+5.3%)" in r.stdout
     doc = json.loads((out / "profile.json").read_text())
     assert doc["format"] == "sockchurn-profile" and doc["sum_check"]["passed"] is True
     assert doc["provenance"]["perf_version"] == "6.1" and doc["provenance"]["kernel"] == "6.1.0-test"
@@ -380,9 +380,22 @@ def test_collect_draw_and_redraw(run_script, tmp_path):
     assert "port search" in r.stdout and "+0.00" in r.stdout
 
 
+def test_enforced_check_is_client_plus_server(samples):
+    # The split is off by +24% and -30%, the sum by -1.3%: passes.
+    g = pr.build_group(NAME, "tcp_churn", 1, bench(cpu=170.0, server=150.0), samples)
+    assert g["client"]["check"]["passed"] is False and g["server"]["check"]["passed"] is False
+    assert pr.enforced_check(g) is g["combined_check"] and g["combined_check"]["passed"] is True
+    assert pr.build_profile([g], {}, {})["sum_check"]["passed"] is True
+    # Without a server figure (external server) the client alone decides.
+    alone = pr.build_group(NAME, "tcp_churn", 1, bench(cpu=170.0, server=None), samples)
+    assert alone["combined_check"]["passed"] is None
+    assert pr.enforced_check(alone) is alone["client"]["check"]
+    assert pr.build_profile([alone], {}, {})["sum_check"]["failed"] == [NAME]
+
+
 def test_failed_sum_check_exits_1(run_script, tmp_path):
     raw = raw_dir(tmp_path)
-    (raw / "1.cpu.json").write_text(json.dumps(bench(cpu=150.0)))
+    (raw / "1.cpu.json").write_text(json.dumps(bench(cpu=150.0, server=50.0)))
     r = run_script("plot_profile.py", "--collect", raw, "-o", tmp_path / "out")
     assert r.returncode == 1
     assert "tolerance 10%: FAILED" in r.stdout
