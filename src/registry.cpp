@@ -43,7 +43,7 @@ const std::array kRegistry = {
     StrategyInfo{P::tcp, "bind_no_port", R::fresh, closer, none,
                  "fresh socket; IP_BIND_ADDRESS_NO_PORT, bind(source, 0), connect, ..., close", make_tcp_bind_no_port},
     StrategyInfo{P::tcp, "port_range", R::fresh, closer, none,
-                 "fresh socket; a per-thread IP_LOCAL_PORT_RANGE slice, connect, ..., close", make_tcp_port_range},
+                 "fresh socket; a per-thread IP_LOCAL_PORT_RANGE slice, SO_LINGER {1,0}, connect, ..., close (RST)", make_tcp_port_range},
     StrategyInfo{P::tcp, "keepalive", R::reference, none, none,
                  "reference: one connection for the run, write, read", make_tcp_keepalive},
     StrategyInfo{P::udp, "fresh_close", R::fresh, none, none,

@@ -131,7 +131,10 @@ class BindNoPort final : public TcpCycle {
 // port_range: a fresh socket per cycle with IP_LOCAL_PORT_RANGE (Linux 6.3+):
 // each client thread searches its own slice of ip_local_port_range (one
 // sixteenth, by the order the threads were set up), so threads do not
-// compete for ports. Ends with close() (FIN).
+// compete for ports. Ends with a RST (SO_LINGER {1,0}), as fresh_linger0, its
+// baseline: with a FIN the slice's ~1,760 ports fill with TIME_WAIT within a
+// second (tcp_tw_reuse reuses them only after 1 s) and connect() fails with
+// EADDRNOTAVAIL above ~1,760 exchanges/s per thread.
 class PortRange final : public TcpCycle {
  public:
   explicit PortRange(const ExchangeConfig& cfg) : TcpCycle(cfg), range_(next_slice()) {}
@@ -141,6 +144,7 @@ class PortRange final : public TcpCycle {
     if (int e = open_socket(s, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
     if (::setsockopt(s.get(), IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range_, sizeof range_) != 0)
       return {errno, "setsockopt(IP_LOCAL_PORT_RANGE)"};
+    if (try_set_linger0(s.get()) != 0) return {errno, "setsockopt(SO_LINGER)"};
     if (int e = connect_to(s.get(), cfg_.server)) return {e, "connect"};
     return transfer(s.get());
   }
