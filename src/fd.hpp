@@ -32,6 +32,7 @@ class Fd {
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
   // Closes the current descriptor (if any) and takes `fd`.
+  int release() noexcept { return std::exchange(fd_, -1); }
   void reset(int fd = -1) noexcept;
 
  private:

@@ -22,7 +22,8 @@
 #include <vector>
 
 #include "endpoint.hpp"
-#include "strategies.hpp"
+#include "exchange.hpp"
+#include "message.hpp"
 #include "uring_ring.hpp"
 
 namespace sockchurn {
