@@ -10,7 +10,9 @@
 
 #include <cerrno>
 #include <charconv>
+#include <functional>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "sysinfo.hpp"
@@ -46,24 +48,31 @@ struct TracepointId {
   std::string why_not;  // when id < 0
 };
 
-// Mounts tracefs in a mount namespace of its own (made private first, so
-// that the mount does not propagate back to the host's) on a thread that
-// ends at once: the namespace and the mount vanish with it.
+// On a thread of its own, which it leaves in a mount namespace of its own
+// (made private first, so that the mount does not propagate back to the
+// host's): mounts tracefs there and reads the id.
+void read_id_from_private_tracefs(TracepointId& out) {
+  if (::unshare(CLONE_NEWNS) != 0) {
+    out.why_not = "unshare(CLONE_NEWNS): " + errno_name(errno);
+  } else if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    out.why_not = "making the new mount namespace private: " + errno_name(errno);
+  } else if (::mount("nodev", kTracefs, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    out.why_not = std::string("mount tracefs on ") + kTracefs + ": " + errno_name(errno);
+  } else {
+    const IdRead r = read_id(kTracefs);
+    out.id = r.id;
+    out.why_not = r.why_not;
+  }
+}
+
+// The thread ends at once: its mount namespace and the mount vanish with it.
 TracepointId id_from_private_tracefs() {
   TracepointId out;
-  std::thread([&out] {
-    if (::unshare(CLONE_NEWNS) != 0) {
-      out.why_not = "unshare(CLONE_NEWNS): " + errno_name(errno);
-    } else if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-      out.why_not = "making the new mount namespace private: " + errno_name(errno);
-    } else if (::mount("nodev", kTracefs, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
-      out.why_not = std::string("mount tracefs on ") + kTracefs + ": " + errno_name(errno);
-    } else {
-      const IdRead r = read_id(kTracefs);
-      out.id = r.id;
-      out.why_not = r.why_not;
-    }
-  }).join();
+  try {
+    std::thread(read_id_from_private_tracefs, std::ref(out)).join();
+  } catch (const std::system_error& e) {
+    out.why_not = std::string("cannot start a thread: ") + e.what();
+  }
   return out;
 }
 
