@@ -243,13 +243,26 @@ void apply_thread_sweep(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
-// Every benchmark of the sweep, in registration order.
+// Every benchmark of the sweep, in registration order; an engine that cannot
+// run here is left out with one line on stderr.
 std::vector<Setup> sweep(const Options& opt, Protocol protocol) {
+  std::map<Engine, std::string> unavailable;
+  for (const Variant& v : variants(protocol))
+    if (!unavailable.contains(v.engine)) unavailable[v.engine] = engine_unavailable(v.engine);
+  std::string left_out;
+  for (const auto& [engine, why] : unavailable) {
+    if (why.empty()) continue;
+    std::fprintf(stderr, "%s: the %s engine's benchmarks are left out: %s\n", g_prog,
+                 std::string(to_string(engine)).c_str(), why.c_str());
+    left_out += (left_out.empty() ? "" : "; ") + std::string(to_string(engine)) + ": " + why;
+  }
+  if (!left_out.empty()) benchmark::AddCustomContext("engines_left_out", left_out);
   std::vector<Setup> setups;
   for (Placement placement : opt.placements)
     for (std::size_t payload : opt.payloads)
       for (const Variant& v : variants(protocol))
-        setups.push_back({v, payload, placement,
+        if (unavailable.at(v.engine).empty())
+          setups.push_back({v, payload, placement,
                           v.name() + "/payload:" + std::to_string(payload) + "/placement:" +
                               std::string(to_string(placement))});
   return setups;
@@ -378,8 +391,8 @@ int churn_main(int argc, char** argv, Protocol protocol) {
     for (const Setup& s : setups) {
       if (!selection.any(s, h.opt.threads)) continue;
       (s.variant.server_closes() ? need_once : need_echo) = true;
-      if (std::find(groups.begin(), groups.end(), "^" + s.variant.group()) == groups.end())
-        groups.push_back("^" + s.variant.group());
+      if (std::find(groups.begin(), groups.end(), s.variant.group_regex()) == groups.end())
+        groups.push_back(s.variant.group_regex());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", g_prog, e.what());
