@@ -22,10 +22,12 @@
 #include "echo_process.hpp"
 #include "exchange.hpp"
 #include "git_commit.hpp"
+#include "kernel_counters.hpp"
 #include "options.hpp"
 #include "results_file.hpp"
 #include "run_stats.hpp"
 #include "sockops.hpp"
+#include "syscall_counter.hpp"
 #include "sysinfo.hpp"
 #include "tcp_states.hpp"
 #include "watchdog.hpp"
@@ -73,6 +75,9 @@ struct Harness {
   std::int64_t wall0 = 0, client_cpu0 = 0, server_cpu0 = 0;
   MachineCpu machine0;
   std::set<std::uint64_t> time_wait0;  // cookies of the TIME_WAIT sockets when the run began
+  // The namespace's counters when the run began; none if they cannot be
+  // read (the context's kernel_counters says why).
+  std::optional<CounterSnapshot> kernel0;
 };
 
 Harness& harness() {
@@ -131,6 +136,11 @@ void begin_run(const Setup& setup, int threads) {
   h.run_failed = false;
   h.run_name = setup.name + "/threads:" + std::to_string(threads);
   if (h.protocol == Protocol::tcp) h.time_wait0 = time_wait_cookies();
+  try {
+    h.kernel0 = read_kernel_counters();
+  } catch (const std::exception&) {
+    h.kernel0.reset();
+  }
   h.wall0 = monotonic_ns();
   h.machine0 = machine_cpu();
   h.client_cpu0 = process_cpu_ns(::getpid());
@@ -156,6 +166,14 @@ void end_run(benchmark::State& state, Tally&& tally, const Setup& setup) {
   std::optional<TimeWaitCount> tw;
   if (h.protocol == Protocol::tcp) tw = time_wait_since(h.time_wait0, endpoint_for(h, setup.variant));
   auto counters = run_counters(h.merged, clock, tw, h.protocol == Protocol::udp);
+  if (h.kernel0) {
+    try {
+      add_kernel_counters(counters, counter_delta(*h.kernel0, read_kernel_counters()), h.protocol,
+                          static_cast<double>(h.merged.latency_ns.size()));
+    } catch (const std::exception&) {
+      // Left out of the row; the context's kernel_counters names the problem.
+    }
+  }
   for (const auto& [name, value] : counters) state.counters[name] = value;
   if (h.merged.latency_ns.empty() && !h.merged.errors.empty() && !h.run_failed) {
     std::string why = "no exchange completed:";
@@ -186,7 +204,11 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
   begin_run(setup, state.threads());
   Tally tally;
   tally.latency_ns.reserve(1 << 16);
+  std::string why_not;
+  std::optional<SyscallCounter> syscalls = SyscallCounter::open(why_not);
+  tally.syscalls_counted = syscalls.has_value();
   const std::int64_t cpu0 = thread_cpu_ns();
+  if (syscalls) syscalls->start();
   for (auto _ : state) {
     const std::int64_t t0 = monotonic_ns();
     const Outcome o = ex->exchange();
@@ -206,6 +228,7 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
     tally.latency_ns.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(t1 - t0, UINT32_MAX)));
     h.progress.fetch_add(1, std::memory_order_relaxed);
   }
+  if (syscalls) tally.syscalls = syscalls->read();
   tally.cpu_ns = thread_cpu_ns() - cpu0;
   if (ex) tally.stale = ex->stale();
   state.counters["exchanges_per_s"] =
@@ -220,13 +243,26 @@ void apply_thread_sweep(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
-// Every benchmark of the sweep, in registration order.
+// Every benchmark of the sweep, in registration order; an engine that cannot
+// run here is left out with one line on stderr.
 std::vector<Setup> sweep(const Options& opt, Protocol protocol) {
+  std::map<Engine, std::string> unavailable;
+  for (const Variant& v : variants(protocol))
+    if (!unavailable.contains(v.engine)) unavailable[v.engine] = engine_unavailable(v.engine);
+  std::string left_out;
+  for (const auto& [engine, why] : unavailable) {
+    if (why.empty()) continue;
+    std::fprintf(stderr, "%s: the %s engine's benchmarks are left out: %s\n", g_prog,
+                 std::string(to_string(engine)).c_str(), why.c_str());
+    left_out += (left_out.empty() ? "" : "; ") + std::string(to_string(engine)) + ": " + why;
+  }
+  if (!left_out.empty()) benchmark::AddCustomContext("engines_left_out", left_out);
   std::vector<Setup> setups;
   for (Placement placement : opt.placements)
     for (std::size_t payload : opt.payloads)
       for (const Variant& v : variants(protocol))
-        setups.push_back({v, payload, placement,
+        if (unavailable.at(v.engine).empty())
+          setups.push_back({v, payload, placement,
                           v.name() + "/payload:" + std::to_string(payload) + "/placement:" +
                               std::string(to_string(placement))});
   return setups;
@@ -289,6 +325,17 @@ void reach_server(Harness& h, bool need_echo, bool need_once) {
 void add_run_context(const Harness& h) {
   add_machine_context();
   benchmark::AddCustomContext("strategy_roles", strategy_roles());
+  std::string why_not;
+  const bool countable = SyscallCounter::open(why_not).has_value();
+  benchmark::AddCustomContext("syscall_counter", countable ? "raw_syscalls:sys_enter per benchmark thread (perf_event_open)"
+                                                           : "unavailable: " + why_not);
+  std::string kernel = "the namespace's /proc/net/snmp and /proc/net/netstat, client and server together";
+  try {
+    read_kernel_counters();
+  } catch (const std::exception& e) {
+    kernel = std::string("unavailable: ") + e.what();
+  }
+  benchmark::AddCustomContext("kernel_counters", kernel);
   const bool external = !h.echo;
   benchmark::AddCustomContext("echo_server", external ? "external" : "bundled sockchurn-echo, child process");
   benchmark::AddCustomContext("echo_address", h.target.echo.to_string());
@@ -344,8 +391,8 @@ int churn_main(int argc, char** argv, Protocol protocol) {
     for (const Setup& s : setups) {
       if (!selection.any(s, h.opt.threads)) continue;
       (s.variant.server_closes() ? need_once : need_echo) = true;
-      if (std::find(groups.begin(), groups.end(), "^" + s.variant.group()) == groups.end())
-        groups.push_back("^" + s.variant.group());
+      if (std::find(groups.begin(), groups.end(), s.variant.group_regex()) == groups.end())
+        groups.push_back(s.variant.group_regex());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", g_prog, e.what());

@@ -11,6 +11,8 @@ void Tally::merge(Tally&& other) {
   cpu_ns += other.cpu_ns;
   stale += other.stale;
   for (auto [err, n] : other.errors) errors[err] += n;
+  syscalls += other.syscalls;
+  syscalls_counted = syscalls_counted && other.syscalls_counted;
 }
 
 std::uint64_t Tally::error_count() const {
@@ -26,6 +28,17 @@ double percentile_us(std::vector<std::uint32_t>& samples, double q) {
   return samples[k] / 1000.0;
 }
 
+void add_kernel_counters(std::map<std::string, double>& counters, const CounterSnapshot& delta, Protocol protocol,
+                         double exchanges) {
+  if (exchanges <= 0) return;
+  for (const ReportedCounter& rc : reported_counters()) {
+    if (rc.protocol != protocol) continue;
+    const auto it = delta.find(rc.key);
+    const double n = it == delta.end() ? 0.0 : static_cast<double>(it->second);
+    counters[std::string(rc.row_name) + "_per_exchange"] = n / exchanges;
+  }
+}
+
 std::map<std::string, double> run_counters(Tally& tally, const RunClock& clock, std::optional<TimeWaitCount> time_wait,
                                            bool udp) {
   std::map<std::string, double> c;
@@ -38,6 +51,8 @@ std::map<std::string, double> run_counters(Tally& tally, const RunClock& clock, 
     // 1 s) hide below p99 yet dominate the rate.
     c["max_us"] = *std::max_element(tally.latency_ns.begin(), tally.latency_ns.end()) / 1000.0;
     if (clock.server_cpu_ns) c["server_cpu_us_per_exchange"] = *clock.server_cpu_ns / exchanges / 1000.0;
+    // The client's own system calls (its benchmark threads), per exchange.
+    if (tally.syscalls_counted) c["syscalls_per_exchange"] = static_cast<double>(tally.syscalls) / exchanges;
   }
   // CPUs' worth of busy time by anything but this process and its server:
   // a run with a large value shared the machine.

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "kernel_counters.hpp"
+
 namespace sockchurn::bench {
 
 // Everything one thread of a run records, merged over the run's threads so
@@ -18,6 +20,8 @@ struct Tally {
   std::int64_t cpu_ns = 0;                // the threads' own CPU time
   std::uint64_t stale = 0;
   std::map<int, std::uint64_t> errors;  // error value -> failed exchanges
+  std::int64_t syscalls = 0;            // counted by the threads' syscall counters
+  bool syscalls_counted = true;         // false: some thread had no counter
 
   void merge(Tally&& other);
   std::uint64_t error_count() const;
@@ -40,6 +44,13 @@ struct TimeWaitCount {
   int total = 0;        // TIME_WAIT sockets this run created, still there at its end
   int server_side = 0;  // of them, on the server's side
 };
+
+// The kernel's counters over the run (a delta of the namespace's
+// /proc/net/snmp and netstat: client and server together) per exchange, as
+// "<row_name>_per_exchange" for `protocol`'s reported counters; nothing when
+// no exchange completed.
+void add_kernel_counters(std::map<std::string, double>& counters, const CounterSnapshot& delta, Protocol protocol,
+                         double exchanges);
 
 // The counters of one run, by their names in the results (see
 // docs/results-format.md). Counters that need an exchange are left out when

@@ -18,7 +18,11 @@ std::unique_ptr<Exchanger> make_exchanger(const ExchangeConfig& cfg) {
   if (cfg.payload == 0) throw std::invalid_argument("payload must be at least 1 byte");
   if (cfg.variant.protocol() == Protocol::udp && cfg.payload > kMaxUdpPayload)
     throw std::invalid_argument("UDP payload must be at most " + std::to_string(kMaxUdpPayload) + " bytes");
-  return cfg.variant.strategy->make(cfg);
+  const ExchangerFactory make = cfg.variant.strategy->factory(cfg.variant.engine);
+  if (make == nullptr)
+    throw std::invalid_argument(cfg.variant.name() + ": no such strategy in the " +
+                                std::string(to_string(cfg.variant.engine)) + " engine");
+  return make(cfg);
 }
 
 }  // namespace sockchurn

@@ -31,10 +31,8 @@ class Fd {
 
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
-  // Gives up ownership without closing: for a descriptor something else
-  // closes (IORING_OP_CLOSE in the io_uring tests).
-  int release() noexcept { return std::exchange(fd_, -1); }
   // Closes the current descriptor (if any) and takes `fd`.
+  int release() noexcept { return std::exchange(fd_, -1); }
   void reset(int fd = -1) noexcept;
 
  private:

@@ -13,10 +13,26 @@ std::unique_ptr<Exchanger> make_tcp_fresh_close(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_tcp_fresh_linger0(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_tcp_reuse_unspec(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_tcp_keepalive(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_conditional_linger(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_shutdown_drain(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_bind_no_port(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_tcp_port_range(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_udp_fresh_close(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_udp_reuse_unspec(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_udp_reconnect(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_udp_sendto(const ExchangeConfig&);
+
+// The io_uring engine's cycles (uring_strategies.cpp), when built with liburing.
+#ifdef SOCKCHURN_HAVE_URING
+std::unique_ptr<Exchanger> make_uring_tcp_fresh_close(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_uring_tcp_fresh_linger0(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_uring_tcp_reuse_unspec(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_uring_tcp_keepalive(const ExchangeConfig&);
+std::string uring_support();
+#else
+constexpr ExchangerFactory make_uring_tcp_fresh_close = nullptr, make_uring_tcp_fresh_linger0 = nullptr,
+                           make_uring_tcp_reuse_unspec = nullptr, make_uring_tcp_keepalive = nullptr;
+#endif
 
 namespace {
 
@@ -24,16 +40,27 @@ using P = Protocol;
 using R = Role;
 constexpr bool closer = true, port = true, none = false;
 
-// protocol, name, role, has closer, has port, one cycle, its code.
+// protocol, name, role, has closer, has port, one cycle, its code (blocking,
+// io_uring).
 const std::array kRegistry = {
     StrategyInfo{P::tcp, "fresh_close", R::fresh, closer, none,
-                 "socket, connect, write, read, close (FIN)", make_tcp_fresh_close},
+                 "socket, connect, write, read, close (FIN)", make_tcp_fresh_close, make_uring_tcp_fresh_close},
     StrategyInfo{P::tcp, "fresh_linger0", R::fresh, closer, none,
-                 "as fresh_close with SO_LINGER {1,0}: close sends RST", make_tcp_fresh_linger0},
+                 "as fresh_close with SO_LINGER {1,0}: close sends RST", make_tcp_fresh_linger0,
+                 make_uring_tcp_fresh_linger0},
     StrategyInfo{P::tcp, "reuse_unspec", R::reuse, closer, port,
-                 "one socket: connect, write, read, connect(AF_UNSPEC) (RST)", make_tcp_reuse_unspec},
+                 "one socket: connect, write, read, connect(AF_UNSPEC) (RST)", make_tcp_reuse_unspec,
+                 make_uring_tcp_reuse_unspec},
+    StrategyInfo{P::tcp, "conditional_linger", R::fresh, closer, none,
+                 "fresh socket; RST unless the peer's FIN was read, then close (HAProxy)", make_tcp_conditional_linger},
+    StrategyInfo{P::tcp, "shutdown_drain", R::fresh, closer, none,
+                 "fresh socket; shutdown(SHUT_WR), read to EOF, close: the graceful end", make_tcp_shutdown_drain},
+    StrategyInfo{P::tcp, "bind_no_port", R::fresh, closer, none,
+                 "fresh socket; IP_BIND_ADDRESS_NO_PORT, bind(source, 0), connect, ..., close", make_tcp_bind_no_port},
+    StrategyInfo{P::tcp, "port_range", R::fresh, closer, none,
+                 "fresh socket; a per-thread IP_LOCAL_PORT_RANGE slice, SO_LINGER {1,0}, connect, ..., close (RST)", make_tcp_port_range},
     StrategyInfo{P::tcp, "keepalive", R::reference, none, none,
-                 "reference: one connection for the run, write, read", make_tcp_keepalive},
+                 "reference: one connection for the run, write, read", make_tcp_keepalive, make_uring_tcp_keepalive},
     StrategyInfo{P::udp, "fresh_close", R::fresh, none, none,
                  "socket, connect, send, recv, close", make_udp_fresh_close},
     StrategyInfo{P::udp, "reuse_unspec", R::reuse, none, port,
@@ -56,6 +83,17 @@ std::string_view to_string(Role r) {
     case Role::reference: return "reference";
   }
   return "?";
+}
+
+std::string_view to_string(Engine e) { return e == Engine::blocking ? "blocking" : "uring"; }
+
+std::string engine_unavailable(Engine e) {
+  if (e == Engine::blocking) return "";
+#ifdef SOCKCHURN_HAVE_URING
+  return uring_support();
+#else
+  return "built without liburing (Debian: liburing-dev)";
+#endif
 }
 
 std::span<const StrategyInfo> strategies() { return kRegistry; }
@@ -85,27 +123,34 @@ std::string strategy_roles() {
 }
 
 std::string Variant::name() const {
-  std::string name = std::string(to_string(protocol())) + "/" + std::string(strategy->name);
-  if (strategy->has_closer) name += "/closer:" + std::string(to_string(closer));
+  std::string name = group();
   if (strategy->has_port) name += "/port:" + std::string(to_string(port));
   return name;
 }
 
 std::string Variant::group() const {
-  std::string group = std::string(to_string(protocol())) + "/" + std::string(strategy->name) + "/";
-  if (strategy->has_closer) group += "closer:" + std::string(to_string(closer)) + "/";
+  std::string group = std::string(to_string(protocol())) + "/" + std::string(strategy->name);
+  if (engine != Engine::blocking) group += "/engine:" + std::string(to_string(engine));
+  if (strategy->has_closer) group += "/closer:" + std::string(to_string(closer));
   return group;
 }
+
+std::string Variant::group_regex() const { return "^" + group() + "/(port:[a-z]+/)?payload:"; }
 
 std::vector<Variant> variants(Protocol protocol) {
   std::vector<Variant> out;
   for (const StrategyInfo& s : kRegistry) {
     if (s.protocol != protocol) continue;
-    for (Closer c : {Closer::client, Closer::server}) {
-      if (c == Closer::server && !s.has_closer) continue;
-      for (LocalPort p : {LocalPort::ephemeral, LocalPort::bound}) {
-        if (p == LocalPort::bound && !s.has_port) continue;
-        out.push_back({&s, c, p});
+    for (Engine e : {Engine::blocking, Engine::uring}) {
+      if (s.factory(e) == nullptr) continue;
+      for (Closer c : {Closer::client, Closer::server}) {
+        if (c == Closer::server && !s.has_closer) continue;
+        for (LocalPort p : {LocalPort::ephemeral, LocalPort::bound}) {
+          // The io_uring engine's sockets are direct descriptors, which
+          // liburing 2.3 has no way to bind: it runs ephemeral ports only.
+          if (p == LocalPort::bound && (!s.has_port || e != Engine::blocking)) continue;
+          out.push_back({&s, c, p, e});
+        }
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -67,28 +68,53 @@ TEST(Registry, EveryProtocolHasAReuseAndAFreshStrategy) {
 TEST(Registry, VariantsCarryOnlyTheirDimensions) {
   const Variant bound_server{find_strategy(Protocol::tcp, "reuse_unspec"), Closer::server, LocalPort::bound};
   EXPECT_EQ(bound_server.name(), "tcp/reuse_unspec/closer:server/port:bound");
-  EXPECT_EQ(bound_server.group(), "tcp/reuse_unspec/closer:server/");
+  EXPECT_EQ(bound_server.group(), "tcp/reuse_unspec/closer:server");
+  EXPECT_EQ(bound_server.group_regex(), "^tcp/reuse_unspec/closer:server/(port:[a-z]+/)?payload:");
   EXPECT_TRUE(bound_server.server_closes());
   const Variant keepalive{find_strategy(Protocol::tcp, "keepalive"), Closer::server, LocalPort::bound};
   EXPECT_EQ(keepalive.name(), "tcp/keepalive");  // no closer, no port: the values are ignored
   EXPECT_FALSE(keepalive.server_closes());
   const Variant udp{find_strategy(Protocol::udp, "reuse_unspec"), Closer::client, LocalPort::ephemeral};
   EXPECT_EQ(udp.name(), "udp/reuse_unspec/port:ephemeral");
-  EXPECT_EQ(udp.group(), "udp/reuse_unspec/");
+  EXPECT_EQ(udp.group(), "udp/reuse_unspec");
+  // Only a non-default engine is named.
+  const Variant uring{find_strategy(Protocol::tcp, "keepalive"), Closer::client, LocalPort::ephemeral, Engine::uring};
+  EXPECT_EQ(uring.name(), "tcp/keepalive/engine:uring");
+  EXPECT_EQ(uring.group_regex(), "^tcp/keepalive/engine:uring/(port:[a-z]+/)?payload:");
+}
+
+// A group's regex selects its own benchmarks and no other's (the blocking
+// keepalive's must not take the io_uring keepalive's).
+TEST(Registry, GroupRegexesSelectExactlyTheirVariants) {
+  for (Protocol p : {Protocol::tcp, Protocol::udp}) {
+    const auto all = variants(p);
+    for (const Variant& g : all) {
+      const std::regex re(g.group_regex(), std::regex::extended);
+      for (const Variant& v : all) {
+        const std::string name = v.name() + "/payload:64/placement:same/real_time/threads:1";
+        EXPECT_EQ(std::regex_search(name, re), v.group() == g.group()) << g.group_regex() << " vs " << name;
+      }
+    }
+  }
 }
 
 TEST(Registry, VariantsEnumerateEachDimensionOnce) {
   for (Protocol p : {Protocol::tcp, Protocol::udp}) {
     std::size_t expected = 0;
-    for (const StrategyInfo& s : strategies())
-      if (s.protocol == p) expected += (s.has_closer ? 2 : 1) * (s.has_port ? 2 : 1);
+    for (const StrategyInfo& s : strategies()) {
+      if (s.protocol != p) continue;
+      for (Engine e : {Engine::blocking, Engine::uring}) {
+        // Bound ports in the blocking engine only (direct descriptors cannot be bound).
+        if (s.factory(e) != nullptr) expected += (s.has_closer ? 2 : 1) * (s.has_port && e == Engine::blocking ? 2 : 1);
+      }
+    }
     std::set<std::string> names;
     for (const Variant& v : variants(p)) {
       EXPECT_EQ(v.protocol(), p);
       EXPECT_TRUE(names.insert(v.name()).second) << v.name();
       // A variant's name starts with its group (the suite runs a group in
       // one namespace).
-      EXPECT_TRUE((v.name() + "/").starts_with(v.group())) << v.name() << " vs " << v.group();
+      EXPECT_TRUE(v.name().starts_with(v.group())) << v.name() << " vs " << v.group();
     }
     EXPECT_EQ(names.size(), expected) << to_string(p);
   }

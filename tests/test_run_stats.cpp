@@ -65,3 +65,29 @@ TEST(RunStats, NoExchangeMeansNoPerExchangeCounters) {
   EXPECT_DOUBLE_EQ(c.at("stale"), 0);
   EXPECT_DOUBLE_EQ(c.at("errors_ECONNREFUSED"), 7);
 }
+
+TEST(RunStats, KernelCountersAndSyscallsPerExchange) {
+  Tally t;
+  t.latency_ns.assign(4, 1000);
+  t.syscalls = 20;
+  Tally other;
+  other.syscalls = 4;
+  other.syscalls_counted = false;
+  RunClock clock;
+  clock.wall_ns = 1e9;
+  auto c = run_counters(t, clock, std::nullopt, false);
+  EXPECT_DOUBLE_EQ(c.at("syscalls_per_exchange"), 5.0);
+  t.merge(std::move(other));  // a thread without a counter: no figure at all
+  EXPECT_EQ(run_counters(t, clock, std::nullopt, false).count("syscalls_per_exchange"), 0u);
+
+  sockchurn::CounterSnapshot delta{{"Tcp.ActiveOpens", 4}, {"Tcp.OutRsts", 2}, {"Udp.OutDatagrams", 8}};
+  std::map<std::string, double> tcp;
+  add_kernel_counters(tcp, delta, sockchurn::Protocol::tcp, 4);
+  EXPECT_DOUBLE_EQ(tcp.at("snmp_TcpActiveOpens_per_exchange"), 1.0);
+  EXPECT_DOUBLE_EQ(tcp.at("snmp_TcpOutRsts_per_exchange"), 0.5);
+  EXPECT_DOUBLE_EQ(tcp.at("netstat_TCPSynRetrans_per_exchange"), 0.0);  // absent: 0
+  EXPECT_EQ(tcp.count("snmp_UdpOutDatagrams_per_exchange"), 0u);
+  std::map<std::string, double> none;
+  add_kernel_counters(none, delta, sockchurn::Protocol::udp, 0);
+  EXPECT_TRUE(none.empty());
+}
