@@ -63,7 +63,7 @@ def parse_or_refuse(doc):
     return results
 
 
-@settings(max_examples=300, **SETTINGS)
+@settings(max_examples=150, **SETTINGS)
 @given(json_values)
 def test_any_json_value_loads_or_is_refused(doc):
     parse_or_refuse(doc)
@@ -96,13 +96,13 @@ def mutated(draw):
     return doc
 
 
-@settings(max_examples=300, **SETTINGS)
+@settings(max_examples=150, **SETTINGS)
 @given(mutated())
 def test_mutated_results_load_or_are_refused(doc):
     parse_or_refuse(doc)
 
 
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=15, **SETTINGS)
 @given(mutated())
 def test_plot_draws_mutated_results_or_refuses(doc):
     results = parse_or_refuse(doc)
