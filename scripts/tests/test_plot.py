@@ -6,6 +6,7 @@ import pytest
 from conftest import golden
 
 import plot
+from sockchurn_results.chartstyle import log_axis
 import sockchurn_results as sr
 
 CHARTS = ("throughput", "speedup", "cpu", "latency", "timewait")
@@ -203,13 +204,13 @@ def test_syscall_bars_have_distinct_labels(monkeypatch):
 def test_log_axes_have_several_labelled_ticks():
     fig, ax = plot.plt.subplots()
     ax.plot([1, 2], [60, 1500])
-    plot.log_axis(ax, [60, 1500])
+    log_axis(ax, [60, 1500])
     fig.canvas.draw()
     low, high = ax.get_ylim()
     labels = [t.get_text() for t in ax.get_yticklabels()
               if t.get_text() and low <= t.get_position()[1] <= high]
     assert labels == ["50", "100", "200", "500", "1,000"]      # limits 60 / 1.3 .. 1500 * 1.3
-    plot.log_axis(ax, [30, 45])            # less than one 1-2-5 step: every digit
+    log_axis(ax, [30, 45])            # less than one 1-2-5 step: every digit
     fig.canvas.draw()
     low, high = ax.get_ylim()
     labels = [t.get_text() for t in ax.get_yticklabels()
