@@ -25,6 +25,43 @@ def fail(message):
     sys.exit(2)
 
 
+def close_truncated(text):
+    """A results file whose writer was stopped mid-run (watchdog exit 3, a
+    signal, a crash) ends after its last finished row: the benchmark binaries
+    flush after every row. Close its list and object; None if that does not
+    make it JSON (the file was cut somewhere else)."""
+    body = text.rstrip()
+    if body.endswith(","):
+        body = body[:-1]
+    try:
+        doc = json.loads(body + "\n  ]\n}\n")
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def load(path):
+    """(document, truncated) of one part; one line and exit 2 if unusable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        fail(f"{path}: cannot read ({e.strerror})")
+    except UnicodeDecodeError:
+        fail(f"{path}: not JSON (not UTF-8 text)")
+    truncated = False
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        doc = close_truncated(text)
+        if doc is None:
+            fail(f"{path}: not JSON ({getattr(e, 'msg', e)})")
+        truncated = True
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        fail(f"{path}: not a Google Benchmark JSON file (no 'benchmarks' list)")
+    return doc, truncated
+
+
 def merge(documents, extra_context):
     """Return one Google Benchmark document made of `documents` (dicts).
     Raises RolesError when the parts give one strategy two roles."""
@@ -66,15 +103,10 @@ def main():
     check_output(args.output)
     documents = []
     for path in args.inputs:
-        try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except OSError as e:
-            fail(f"{path}: cannot read ({e.strerror})")
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
-            fail(f"{path}: not JSON ({getattr(e, 'msg', e)})")
-        if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-            fail(f"{path}: not a Google Benchmark JSON file (no 'benchmarks' list)")
+        doc, truncated = load(path)
+        if truncated:
+            print(f"{PROG}: {path}: cut short after {len(doc['benchmarks'])} finished rows; "
+                  "keeping them", file=sys.stderr)
         documents.append(doc)
     extra = {}
     for item in args.context:
