@@ -1,12 +1,18 @@
 #!/usr/bin/python3
-"""Compare sockchurn results: reuse_unspec vs fresh sockets, or two result files.
+"""Compare sockchurn results: reuse vs fresh sockets, or two result files.
 
-With one file: a table of ratios reuse_unspec / fresh_close and reuse_unspec /
-fresh_linger0 (per protocol, closer, payload, placement, threads and reuse
-port), the syscall costs, and the errored benchmarks. With two files (e.g. two
-kernels): the same ratios side by side with the change in percent.
-Ratios read as "reuse's advantage": > 1 means reuse is better, for rates and
-for costs alike. See docs/results-format.md.
+With one file: a table of ratios of every reuse strategy (e.g. reuse_unspec)
+over every fresh strategy (e.g. fresh_close, fresh_linger0) of the same
+protocol, closer, payload, placement, threads and reuse port (the roles come
+from the file's strategy_roles, or from the names: reuse_*, fresh_*), the
+syscall costs, and the errored benchmarks. Ratios read as "reuse's
+advantage": > 1 means reuse is better, for rates and for costs alike.
+
+With two files (e.g. two kernels): a "warning:" line for each context field
+that differs (kernel, commit, sysctls, repetitions, min-time, placement,
+path, isolation), every common run with A and B (median, min-max), the
+change and whether it is significant (Mann-Whitney U, >= 9 repetitions per
+side), and the ratios side by side. See docs/results-format.md.
 """
 
 import argparse
@@ -39,8 +45,8 @@ def parse_args(argv):
                    help="metric of the ratios (default: %(default)s); for per-exchange costs "
                         "the ratio is fresh / reuse, so > 1 still means reuse is better")
     p.add_argument("--all", action="store_true",
-                   help="also list every run (median exchanges/s, CPU, latency, TIME_WAIT, "
-                        "errors); with two files, every common run's metric side by side")
+                   help="with one file, also list every run (median exchanges/s, CPU, latency, "
+                        "TIME_WAIT, errors); two files always list every common run")
     p.add_argument("--format", choices=sr.FORMATS, default="text",
                    help="text (aligned, default), md (Markdown) or csv (raw numbers)")
     p.add_argument("--table", choices=TABLES,
@@ -58,6 +64,7 @@ def one_file(args, notes):
             notes.append(f"{args.results} has no {args.metric} values")
         table = sr.ratio_table(results, args.metric, summary)
         tables["ratios"] = sr.ratio_report(results, table, args.metric)
+        missing_baselines(results, summary, table, notes)
         calls = sr.syscall_table(results, summary)
         if len(calls) or args.table == "syscall":
             tables["syscall"] = sr.syscall_report(results, calls)
@@ -71,6 +78,14 @@ def one_file(args, notes):
     return header, tables
 
 
+def missing_baselines(results, summary, table, notes, label=None):
+    """A note per reuse strategy that a filter left without its baselines."""
+    for group, strategy in sr.unpaired_reuse(summary, table):
+        where = f" in {label}" if label else ""
+        notes.append(f"no ratios for {group}/{strategy}{where}: its baselines are not in the "
+                     f"file; {results.roles.baseline_hint(group, strategy)}")
+
+
 def two_files(args, notes):
     a, b = sr.load(args.results), sr.load(args.results_b)
     sa, sb = sr.summarize(a), sr.summarize(b)
@@ -82,25 +97,26 @@ def two_files(args, notes):
         notes.append(f"partial overlap: {len(common)} runs in common, {len(only_a)} only in A, "
                      f"{len(only_b)} only in B; only common runs are compared")
     tables = {}
-    ratios_found = False
+    metric = args.metric
+    if metric not in sa.columns or metric not in sb.columns:
+        notes.append(f"{metric} is missing from one or both files; comparing real_time_ns per run instead")
+        metric = "real_time_ns"
+    tables["runs"] = sr.compare_runs_report(sr.compare_runs(sa, sb, metric), metric)
     if a.is_sockchurn and b.is_sockchurn:
         keys_b = sr.ratio_key_columns(b)
         keys = [k for k in sr.ratio_key_columns(a) if k in keys_b]
-        table = sr.compare_ratio_tables(sr.ratio_table(a, args.metric, sa),
-                                        sr.ratio_table(b, args.metric, sb), keys)
-        ratios_found = len(table) > 0
-        tables["ratios"] = sr.compare_ratio_report(a, table, args.metric)
+        table_a, table_b = sr.ratio_table(a, args.metric, sa), sr.ratio_table(b, args.metric, sb)
+        tables["ratios"] = sr.compare_ratio_report(
+            a, sr.compare_ratio_tables(table_a, table_b, keys), args.metric)
+        missing_baselines(a, sa, table_a, notes, "A")
+        missing_baselines(b, sb, table_b, notes, "B")
     errors = pd.concat([sr.errored_runs(sa).assign(file="A"), sr.errored_runs(sb).assign(file="B")],
                        ignore_index=True)
     tables["errors"] = sr.errors_report(errors, title="errored benchmarks (excluded from every comparison)")
-    if args.all or not ratios_found or args.table == "runs":
-        metric = args.metric
-        if metric not in sa.columns or metric not in sb.columns:
-            notes.append(f"{metric} is missing from one or both files; comparing real_time_ns per run instead")
-            metric = "real_time_ns"
-        tables["runs"] = sr.compare_runs_report(sr.compare_runs(sa, sb, metric), metric)
     header = [f"A = {sr.provenance(a.context, a.source)}", f"B = {sr.provenance(b.context, b.source)}"]
-    return header, tables
+    warnings = [f"{key} differs: A {va}, B {vb}"
+                for key, va, vb in sr.context_differences(a.context, b.context)]
+    return header, tables, warnings
 
 
 def write(text, path):
@@ -119,21 +135,24 @@ def main(argv=None):
     args = parse_args(argv)
     notes = []
     try:
+        warnings = []
         if args.results_b is None:
             header, tables = one_file(args, notes)
         else:
-            header, tables = two_files(args, notes)
+            header, tables, warnings = two_files(args, notes)
         if args.table:
             if args.table not in tables:
                 raise UsageProblem(f"no {args.table} table for {args.results}"
                                    + (f" and {args.results_b}" if args.results_b else ""))
             tables = {args.table: tables[args.table]}
         if args.format == "csv":
+            for warning in warnings:
+                print(f"{PROG}: warning: {warning}", file=sys.stderr)
             for note in notes:
                 print(f"{PROG}: note: {note}", file=sys.stderr)
             header = []
         else:
-            header = header + [f"note: {n}" for n in notes]
+            header = header + [f"warning: {w}" for w in warnings] + [f"note: {n}" for n in notes]
         write(sr.render(list(tables.values()), args.format, header), args.output)
     except (sr.ResultsError, UsageProblem) as e:
         print(f"{PROG}: {e}", file=sys.stderr)

@@ -3,12 +3,26 @@
 
 The benchmarks are concatenated in order (family_index renumbered so that it
 stays unique); the context is the first file's, with every key whose value
-differs between files joined as "a | b", plus the keys given with --context.
+differs between files joined as "a | b" (except strategy_roles: the union of
+the parts' NAME=ROLE lists, in order), plus the keys given with --context.
 The schema stays Google Benchmark's, so its compare.py reads the result.
 """
 import argparse
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sockchurn_results.roles import CONTEXT_KEY, RolesError, merge_roles  # noqa: E402
+
+PROG = "merge_results.py"
+
+
+def fail(message):
+    """One line on stderr, exit status 2."""
+    print(f"{PROG}: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def close_truncated(text):
@@ -21,40 +35,48 @@ def close_truncated(text):
         body = body[:-1]
     try:
         doc = json.loads(body + "\n  ]\n}\n")
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     return doc if isinstance(doc, dict) else None
 
 
 def load(path):
-    """(document, truncated) of one part; exits with one line if unreadable."""
+    """(document, truncated) of one part; one line and exit 2 if unusable."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        sys.exit(f"merge_results.py: {path}: {e}")
+    except OSError as e:
+        fail(f"{path}: cannot read ({e.strerror})")
+    except UnicodeDecodeError:
+        fail(f"{path}: not JSON (not UTF-8 text)")
     truncated = False
     try:
         doc = json.loads(text)
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, RecursionError) as e:
         doc = close_truncated(text)
         if doc is None:
-            sys.exit(f"merge_results.py: {path}: not JSON: {e}")
+            fail(f"{path}: not JSON ({getattr(e, 'msg', e)})")
         truncated = True
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-        sys.exit(f"merge_results.py: {path}: not a Google Benchmark JSON file (no 'benchmarks' list)")
+        fail(f"{path}: not a Google Benchmark JSON file (no 'benchmarks' list)")
     return doc, truncated
 
 
 def merge(documents, extra_context):
-    """Return one Google Benchmark document made of `documents` (dicts)."""
+    """Return one Google Benchmark document made of `documents` (dicts).
+    Raises RolesError when the parts give one strategy two roles."""
     context = {}
+    roles = [doc["context"].get(CONTEXT_KEY) for doc in documents
+             if isinstance(doc.get("context"), dict)]
     for doc in documents:
-        for key, value in doc.get("context", {}).items():
+        part = doc.get("context")
+        for key, value in (part.items() if isinstance(part, dict) else ()):
             if key not in context:
                 context[key] = value
             elif value != context[key] and str(value) not in str(context[key]).split(" | "):
                 context[key] = f"{context[key]} | {value}"
+    if any(r is not None for r in roles):
+        context[CONTEXT_KEY] = merge_roles(roles)
     context.update(extra_context)
     benchmarks = []
     offset = 0
@@ -62,39 +84,61 @@ def merge(documents, extra_context):
         rows = doc.get("benchmarks", [])
         for row in rows:
             row = dict(row)
-            if "family_index" in row:
+            if isinstance(row.get("family_index"), int):
                 row["family_index"] += offset
             benchmarks.append(row)
-        offset = 1 + max((r.get("family_index", -1) for r in benchmarks), default=-1)
+        offset = 1 + max((r["family_index"] for r in benchmarks
+                          if isinstance(r.get("family_index"), int)), default=-1)
     return {"context": context, "benchmarks": benchmarks}
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", help="Google Benchmark JSON files")
     parser.add_argument("-o", "--output", required=True, help="merged results file to write (must not exist)")
     parser.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                         help="extra context entry (repeatable)")
     args = parser.parse_args()
+    check_output(args.output)
     documents = []
     for path in args.inputs:
         doc, truncated = load(path)
         if truncated:
-            print(f"merge_results.py: {path}: cut short after {len(doc['benchmarks'])} finished rows; "
+            print(f"{PROG}: {path}: cut short after {len(doc['benchmarks'])} finished rows; "
                   "keeping them", file=sys.stderr)
         documents.append(doc)
     extra = {}
     for item in args.context:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            sys.exit(f"merge_results.py: --context '{item}' is not KEY=VALUE")
+            fail(f"--context '{item}' is not KEY=VALUE")
         extra[key] = value
     try:
+        merged = merge(documents, extra)
+    except RolesError as e:
+        fail(str(e))
+    try:
         with open(args.output, "x", encoding="utf-8") as f:
-            json.dump(merge(documents, extra), f, indent=2)
+            json.dump(merged, f, indent=2)
             f.write("\n")
     except FileExistsError:
-        sys.exit(f"merge_results.py: {args.output} exists already; results are never overwritten")
+        fail(f"{args.output} exists already; results are never overwritten")
+    except OSError as e:
+        fail(f"cannot write {args.output}: {e.strerror}")
+
+
+def check_output(path):
+    """Refuse an output that cannot be written, before reading anything."""
+    directory = os.path.dirname(path) or "."
+    if os.path.lexists(path):
+        fail(f"{path} exists already; results are never overwritten")
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        fail(f"cannot write {path}: {directory} is not a directory")
+    if not os.path.isdir(directory):
+        fail(f"cannot write {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        fail(f"cannot write {path}: directory {directory} is not writable")
 
 
 if __name__ == "__main__":

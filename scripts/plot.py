@@ -2,12 +2,15 @@
 """Charts from one sockchurn results file, as PNG and SVG.
 
 Per CPU placement found in the file (same, split, free), five figures:
-throughput (exchanges/s vs client threads, TCP and UDP panels), speedup of
-reuse_unspec over each fresh strategy, client CPU per exchange, latency p50
-and p99, and TIME_WAIT sockets left per strategy; plus one figure of the
-syscall costs. Lines are medians over repetitions, error bars min-max.
-Errored benchmarks are left out and listed; a chart whose counters are
-missing is skipped with a note. Prints the files it wrote.
+throughput (exchanges/s vs client threads, TCP and UDP panels, the
+references without churn such as keepalive in a panel of their own),
+speedup of each reuse strategy over each fresh strategy, client CPU per
+exchange, latency p50 and p99, and the TIME_WAIT sockets each run left;
+plus one figure of the syscall costs. Colours follow the file's strategy
+order (strategy_roles). Every chart's caption says what its points and error
+bars are (medians over repetitions, min-max). Errored benchmarks are left
+out and listed; a chart whose counters are missing is skipped with a note.
+Prints the files it wrote.
 """
 
 import argparse
@@ -23,18 +26,15 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 
 import sockchurn_results as sr  # noqa: E402
+from sockchurn_results.chartstyle import (errorbar, has_spread, legend_below,  # noqa: E402
+                                          maybe_log, median_of, repetitions_caption, style,
+                                          thousands, thread_axis)
 
 PROG = "plot.py"
 FORMATS = ("png", "svg")
 GROUP_TITLES = {"tcp": "TCP", "udp": "UDP"}
-COLORS = {"fresh_close": "#1f77b4", "fresh_linger0": "#ff7f0e", "reuse_unspec": "#2ca02c",
-          "reconnect": "#9467bd", "keepalive": "#7f7f7f", "sendto": "#8c564b"}
-EXTRA_COLORS = ("#d62728", "#e377c2", "#bcbd22", "#17becf")
-LINESTYLES = {"client": "-", "server": "--"}
-MARKERS = {"ephemeral": "o", "bound": "s"}
 matplotlib.rcParams.update({"svg.hashsalt": "sockchurn", "font.size": 10,
                             "axes.grid": True, "grid.alpha": 0.3})
 
@@ -58,65 +58,6 @@ def safe(text):
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text) or "_"
 
 
-def color_of(strategy, _extra={}):
-    if strategy in COLORS:
-        return COLORS[strategy]
-    return _extra.setdefault(strategy, EXTRA_COLORS[len(_extra) % len(EXTRA_COLORS)])
-
-
-def style(kind, closer, port):
-    return {"color": color_of(kind), "linestyle": LINESTYLES.get(closer, "-"),
-            "marker": MARKERS.get(port, "D" if port else "o"), "markersize": 5, "linewidth": 1.6}
-
-
-def thread_axis(ax, threads):
-    """Log2 x axis with one labelled tick per thread count (1, 2, 4, 8, 16)."""
-    ticks = sorted(set(threads))
-    ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
-    ax.xaxis.set_minor_locator(NullLocator())
-    if len(ticks) == 1:
-        ax.set_xlim(ticks[0] / 1.5, ticks[0] * 1.5)
-    else:
-        ax.set_xlim(ticks[0] / 1.25, ticks[-1] * 1.25)
-    ax.set_xlabel("client threads")
-
-
-def thousands(ax):
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}" if y >= 1 else f"{y:g}"))
-
-
-def maybe_log(ax, values):
-    """Log y when the values span more than 20x (e.g. keepalive vs fresh)."""
-    finite = [v for v in values if v > 0 and math.isfinite(v)]
-    if finite and max(finite) / min(finite) > 20:
-        ax.set_yscale("log")
-        return True
-    return False
-
-
-def errorbar(ax, x, y, lo, hi, label, st):
-    has_spread = all(math.isfinite(a) and math.isfinite(b) for a, b in zip(lo, hi))
-    if has_spread and any(a != b for a, b in zip(lo, hi)):
-        yerr = [[max(m - a, 0) for m, a in zip(y, lo)], [max(b - m, 0) for m, b in zip(y, hi)]]
-        ax.errorbar(x, y, yerr=yerr, label=label, capsize=3, **st)
-    else:
-        ax.plot(x, y, label=label, **st)
-
-
-def draw_lines(ax, lines, value="median", color_by="strategy"):
-    """Each line of `lines` (from sr.series or sr.speedup_series) with its error bars."""
-    for line in lines:
-        errorbar(ax, line["threads"], line[value], line["lo"], line["hi"], line["label"],
-                 style(line[color_by], line["closer"], line["port"]))
-
-
-def legend_below(ax, n_items):
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2 if n_items > 3 else 1,
-              fontsize="small", frameon=False)
-
-
 class Plotter:
     def __init__(self, results, outdir, prefix):
         self.results = results
@@ -126,17 +67,34 @@ class Plotter:
         self.written = []
         self.notes = []
         self.provenance = sr.chart_provenance(results.context)
+        self.colors = results.roles.colors()
 
     # ---- helpers
+    def color(self, strategy):
+        if strategy not in self.colors:
+            palette = sr.roles.CHURN_PALETTE
+            self.colors[strategy] = palette[len(self.colors) % len(palette)]
+        return self.colors[strategy]
+
+    def draw_lines(self, ax, lines, value="median", color_by="strategy"):
+        """Each line of `lines` (from sr.series or sr.speedup_series) with its error bars."""
+        for line in lines:
+            errorbar(ax, line["threads"], line[value], line["lo"], line["hi"], line["label"],
+                     style(self.color(line[color_by]), line["closer"], line["port"]))
+
     def placement_label(self, placement):
         if placement:
             return placement
         value = self.results.context.get("placement")
         return str(value) if value not in (None, "") else "?"
 
-    def title(self, fig, what, placement):
+    def title(self, fig, what, placement, caption):
         fig.suptitle(f"{what} — placement: {self.placement_label(placement)}\n{self.provenance}",
                      fontsize=11)
+        fig.supxlabel(caption, fontsize=8.5, color="#333333")
+
+    def line_caption(self, lines, what="Points"):
+        return repetitions_caption(what, [n for line in lines for n in line["n"]], has_spread(lines))
 
     def save(self, fig, stem):
         self.outdir.mkdir(parents=True, exist_ok=True)
@@ -148,10 +106,10 @@ class Plotter:
         plt.close(fig)
 
     def groups(self, placement):
-        rows = self.summary[self.summary["group"].isin(sr.stats.CHURN_GROUPS)]
+        rows = self.summary[self.summary["group"].isin(sr.CHURN_GROUPS)]
         if "placement" in rows.columns:
             rows = rows[rows["placement"] == placement]
-        return [g for g in sr.stats.CHURN_GROUPS if g in set(rows["group"])]
+        return [g for g in sr.CHURN_GROUPS if g in set(rows["group"])]
 
     def stem(self, placement, chart):
         return f"{self.prefix}-{self.placement_label(placement)}-{chart}"
@@ -159,57 +117,75 @@ class Plotter:
     def skip(self, chart, placement, why):
         self.notes.append(f"skipped {chart} chart (placement {self.placement_label(placement)}): {why}")
 
-    def group_panels(self, placement, chart, lines_of, why):
-        """One panel per group with lines (lines_of(group)), side by side:
-        (fig, [(ax, group, lines)]), or (None, []) and a note when no group has any."""
-        panels = [(g, lines_of(g)) for g in self.groups(placement)]
-        panels = [(g, lines) for g, lines in panels if lines]
+    def group_panels(self, placement, chart, lines_of, why, split_references=False):
+        """Panels side by side, one per group with lines (lines_of(group)); with
+        split_references, a group's reference strategies (no churn) get a
+        narrower panel of their own so that they do not flatten the others.
+        (fig, [(ax, title, lines)]), or (None, []) and a note when no group has any."""
+        panels = []
+        for g in self.groups(placement):
+            lines = lines_of(g)
+            title = GROUP_TITLES.get(g, g)
+            refs = [line for line in lines if line.get("role") == "reference"] if split_references else []
+            churn = [line for line in lines if line not in refs]
+            if churn:
+                panels.append((title, churn, 3.0))
+            if refs:
+                panels.append((f"{title}: references (no churn)", refs, 1.6))
         if not panels:
             self.skip(chart, placement, why)
             return None, []
-        fig, axes = plt.subplots(1, len(panels), figsize=(max(6.2 * len(panels), 11.5), 5.6), squeeze=False,
-                                 layout="constrained")
-        return fig, [(ax, g, lines) for ax, (g, lines) in zip(axes[0], panels)]
+        width = sum(w for _, _, w in panels) * 2.1
+        fig, axes = plt.subplots(1, len(panels), figsize=(max(width, 11.5), 5.9), squeeze=False,
+                                 layout="constrained", width_ratios=[w for _, _, w in panels])
+        return fig, [(ax, title, lines) for ax, (title, lines, _) in zip(axes[0], panels)]
 
     # ---- charts
-    def metric_chart(self, placement, metric, chart, what, ylabel, log_ok=True):
+    def metric_chart(self, placement, metric, chart, what, ylabel):
         fig, panels = self.group_panels(placement, chart,
                                         lambda g: sr.series(self.summary, metric, g, placement),
-                                        f"no {metric} values")
+                                        f"no {metric} values", split_references=True)
         if fig is None:
             return
-        for ax, group, lines in panels:
-            draw_lines(ax, lines)
-            threads = [t for line in lines for t in line["threads"]]
-            thread_axis(ax, threads)
-            values = [v for line in lines for v in line["median"]]
-            logged = log_ok and maybe_log(ax, values)
+        for ax, title, lines in panels:
+            self.draw_lines(ax, lines)
+            thread_axis(ax, [t for line in lines for t in line["threads"]])
+            logged = maybe_log(ax, [v for line in lines for v in line["median"]])
             if not logged:
                 ax.set_ylim(bottom=0)
-            thousands(ax)
+                thousands(ax)
             ax.set_ylabel(ylabel + (" (log scale)" if logged else ""))
-            ax.set_title(GROUP_TITLES.get(group, group))
+            ax.set_title(title)
             legend_below(ax, len(lines))
-        self.title(fig, what, placement)
+        self.title(fig, what, placement, self.line_caption([l for _, _, ls in panels for l in ls]))
         self.save(fig, self.stem(placement, chart))
 
     def speedup_chart(self, placement, table):
         fig, panels = self.group_panels(placement, "speedup",
                                         lambda g: sr.speedup_series(table, g, placement),
-                                        "no reuse_unspec / fresh pairs with exchanges_per_s")
+                                        "no reuse / fresh pairs with exchanges_per_s")
         if fig is None:
             return
-        for ax, group, lines in panels:
-            draw_lines(ax, lines, value="ratio", color_by="baseline")
+        several = table["strategy"].nunique() > 1
+        for ax, title, lines in panels:
+            if several:   # one colour per (reuse, fresh) pair
+                for line in lines:
+                    line["pair"] = f"{line['strategy']} / {line['baseline']}"
+            self.draw_lines(ax, lines, value="ratio", color_by="pair" if several else "baseline")
             thread_axis(ax, [t for line in lines for t in line["threads"]])
             ax.axhline(1.0, color="black", linewidth=0.8)
             top = max(max(h if math.isfinite(h) else r for h, r in zip(line["hi"], line["ratio"]))
                       for line in lines)
             ax.set_ylim(0, max(top * 1.1, 1.2))
             ax.set_ylabel("speedup: reuse exchanges/s ÷ fresh exchanges/s")
-            ax.set_title(GROUP_TITLES.get(group, group) + " (colour = fresh strategy compared)")
+            ax.set_title(title + (" (colour = reuse / fresh pair)" if several
+                                  else " (colour = fresh strategy compared)"))
             legend_below(ax, len(lines))
-        self.title(fig, "Speedup of reuse_unspec over fresh sockets (> 1: reuse is faster)", placement)
+        lines = [line for _, _, ls in panels for line in ls]
+        caption = repetitions_caption("Points: reuse ÷ fresh of the medians", [n for l in lines for n in l["n"]],
+                                      has_spread(lines), "min-max of the ratio over all (reuse, fresh) "
+                                      "repetition pairs")
+        self.title(fig, "Speedup of reuse over fresh sockets (> 1: reuse is faster)", placement, caption)
         self.save(fig, self.stem(placement, "speedup"))
 
     def latency_chart(self, placement):
@@ -222,20 +198,17 @@ class Plotter:
         if not rows:
             self.skip("latency", placement, "no p50_us / p99_us values")
             return
-        fig, axes = plt.subplots(len(rows), 2, figsize=(13.5, 4.0 * len(rows) + 0.8), squeeze=False,
+        fig, axes = plt.subplots(len(rows), 2, figsize=(13.5, 4.0 * len(rows) + 1.1), squeeze=False,
                                  layout="constrained")
         for (group, p50, p99), pair in zip(rows, axes):
             values = [v for line in p50 + p99 for v in line["median"]]
             for ax, lines, which in ((pair[0], p50, "p50"), (pair[1], p99, "p99")):
-                draw_lines(ax, lines)
-                threads = [t for line in p50 + p99 for t in line["threads"]]
-                thread_axis(ax, threads)
+                self.draw_lines(ax, lines)
+                thread_axis(ax, [t for line in p50 + p99 for t in line["threads"]])
                 logged = maybe_log(ax, values)
                 if not logged:
                     ax.set_ylim(0, max(values) * 1.1)
-                else:
-                    ax.set_ylim(min(v for v in values if v > 0) / 1.3, max(values) * 1.3)
-                thousands(ax)
+                    thousands(ax)
                 ax.set_ylabel(f"{which} latency of one exchange (µs)" + (" (log)" if logged else ""))
                 ax.set_title(f"{GROUP_TITLES.get(group, group)} {which}")
             handles, labels = pair[0].get_legend_handles_labels()
@@ -243,7 +216,9 @@ class Plotter:
                 handles, labels = pair[1].get_legend_handles_labels()
             pair[1].legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5),
                            fontsize="small", frameon=False)
-        self.title(fig, "Latency of one exchange (same y scale for p50 and p99)", placement)
+        lines = [line for _, p50, p99 in rows for line in p50 + p99]
+        self.title(fig, "Latency of one exchange (same y scale for p50 and p99)", placement,
+                   self.line_caption(lines) + " p50/p99: percentiles of the cycles of one repetition.")
         self.save(fig, self.stem(placement, "latency"))
 
     def timewait_chart(self, placement):
@@ -254,7 +229,7 @@ class Plotter:
         threads = sorted({t for line in lines for t in line["threads"]})
         cmap = plt.get_cmap("viridis")
         width = min(0.8 / len(threads), 0.3)
-        fig, ax = plt.subplots(figsize=(max(11.5, 1.5 * len(lines) + 2), 5.0), layout="constrained")
+        fig, ax = plt.subplots(figsize=(max(11.5, 1.5 * len(lines) + 2), 5.4), layout="constrained")
         top = max(v for line in lines for v in line["median"])
         for j, t in enumerate(threads):
             xs, ys = [], []
@@ -271,21 +246,26 @@ class Plotter:
         ax.set_xticklabels([line["label"].replace(", ", "\n") for line in lines], fontsize=8)
         ax.set_ylim(0, max(top * 1.25, 10))
         thousands(ax)
-        ax.set_ylabel("TIME_WAIT sockets on the echo ports after the run")
+        ax.set_ylabel("TIME_WAIT sockets created by the run\nand still there at its end")
         ax.grid(axis="x", visible=False)
         ax.legend(title="client threads", loc="upper left", bbox_to_anchor=(1.01, 1.0),
                   fontsize="small", frameon=False)
-        self.title(fig, "TCP TIME_WAIT left per strategy", placement)
+        ns = [n for line in lines for n in line["n"]]
+        self.title(fig, "TCP TIME_WAIT sockets left by each run", placement,
+                   f"Bars: {median_of(ns)} of each run; time_wait counts the TIME_WAIT "
+                   f"sockets (client and server side) that this run's connections left and that "
+                   f"remain when it ends,\nnot what earlier runs left in the namespace "
+                   f"(see docs/results-format.md).")
         self.save(fig, self.stem(placement, "timewait"))
 
     def syscall_chart(self):
         table = sr.syscall_table(self.results, self.summary)
-        table = table[table["note"] != "errored"] if len(table) else table
-        if not len(table) or table["real_ns"].isna().all():
+        table = table[(table["note"] != "errored") & table["real_ns"].notna()] if len(table) else table
+        if not len(table):
             return
-        labels = [f"{r['op']} ({r['proto']})" if r.get("proto") else r["op"] for _, r in table.iterrows()]
+        labels = [syscall_label(row, self.results.dims) for _, row in table.iterrows()]
         values = list(table["real_ns"])
-        fig, ax = plt.subplots(figsize=(11.5, 0.55 * len(table) + 1.8), layout="constrained")
+        fig, ax = plt.subplots(figsize=(11.5, 0.55 * len(table) + 2.1), layout="constrained")
         y = list(range(len(table)))[::-1]
         colors = [{"socket_close": "#1f77b4", "getppid": "#7f7f7f"}.get(op, "#2ca02c")
                   for op in table["op"]]
@@ -300,8 +280,10 @@ class Plotter:
         ax.set_xlim(0, max(values) * 1.25)
         ax.set_xlabel("real time per operation (ns), one thread")
         ax.grid(axis="y", visible=False)
+        caption = repetitions_caption("Bars", list(table["n"]), xerr is not None)
         fig.suptitle(f"Syscall cost: socket()+close() vs connect(AF_UNSPEC) — placement: n/a (no peer)"
                      f"\n{self.provenance}", fontsize=11)
+        fig.supxlabel(caption, fontsize=8.5, color="#333333")
         self.save(fig, f"{self.prefix}-syscall")
 
     def run(self):
@@ -318,13 +300,20 @@ class Plotter:
             self.speedup_chart(placement, table)
             self.metric_chart(placement, "cpu_us_per_exchange", "cpu",
                               "Client CPU per exchange vs client threads",
-                              "client process CPU per exchange (µs)", log_ok=True)
+                              "client process CPU per exchange (µs)")
             self.latency_chart(placement)
             self.timewait_chart(placement)
         self.syscall_chart()
         if not self.written:
             raise NothingToPlot(f"nothing to plot in {self.results.source}: "
                                 f"no values for any chart")
+
+
+def syscall_label(row, dims):
+    """"connect_disconnect (udp, bound port)": the op and every dimension it has."""
+    parts = [f"{row[d]} port" if d == "port" else str(row[d]) for d in dims
+             if d in row and row[d] not in ("", None)]
+    return f"{row['op']} ({', '.join(parts)})" if parts else row["op"]
 
 
 def main(argv=None):

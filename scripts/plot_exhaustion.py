@@ -12,19 +12,20 @@ Writes OUTPUT.png and OUTPUT.svg and prints their names.
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-import matplotlib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sockchurn_results.roles import RolesError, strategy_roles  # noqa: E402
+
 PROG = "plot_exhaustion.py"
-COLORS = {"fresh_close": "#1f77b4", "fresh_linger0": "#ff7f0e", "reuse_unspec": "#2ca02c"}
-LABELS = {"fresh_close": "fresh_close (close(): FIN, TIME_WAIT on the client)",
-          "fresh_linger0": "fresh_linger0 (SO_LINGER {1,0}: RST)",
-          "reuse_unspec": "reuse_unspec (connect(AF_UNSPEC): RST)"}
 matplotlib.rcParams.update({"svg.hashsalt": "sockchurn", "font.size": 10,
                             "axes.grid": True, "grid.alpha": 0.3})
 
@@ -45,7 +46,8 @@ def load(path):
     except (OSError, json.JSONDecodeError) as e:
         sys.exit(f"{PROG}: {path}: {e}")
     runs = doc.get("runs") if isinstance(doc, dict) else None
-    if not runs or not all(isinstance(r.get("series"), list) for r in runs):
+    if not isinstance(runs, list) or not runs or not all(
+            isinstance(r, dict) and isinstance(r.get("series"), list) for r in runs):
         sys.exit(f"{PROG}: {path}: not an exhaustion results file (no 'runs' with a 'series')")
     return doc
 
@@ -73,8 +75,26 @@ def title(ctx):
             f"load at start {ctx.get('loadavg_at_start', '?').split(' ')[0]}")
 
 
+def strategy_colors(doc):
+    """Colours by the order of the runs' strategies (roles from the context's
+    strategy_roles, else from the names), as plot.py assigns them."""
+    names = [run.get("context", {}).get("strategy", "?") for run in doc["runs"]]
+    try:
+        return strategy_roles(doc.get("context", {}), names).colors()
+    except RolesError as e:
+        sys.exit(f"{PROG}: context {e}")
+
+
+def label(strategy, series):
+    """The strategy and what its runs left: TIME_WAIT sockets or none."""
+    left = max((s["time_wait"] for s in series if isinstance(s.get("time_wait"), (int, float))),
+               default=0)
+    return f"{strategy} ({'up to ' + format(int(left), ',') + ' TIME_WAIT' if left > 0 else 'no TIME_WAIT'})"
+
+
 def plot(doc, out):
     ctx = doc.get("context", {})
+    colors = strategy_colors(doc)
     fig, (ax_rate, ax_tw, ax_err) = plt.subplots(
         3, 1, figsize=(10, 9.5), sharex=True, gridspec_kw={"height_ratios": [3, 1.6, 1.6]})
     floor = 0.5  # where a second without exchanges is drawn on the log axis
@@ -82,13 +102,13 @@ def plot(doc, out):
     for run in doc["runs"]:
         rc = run.get("context", {})
         strategy = rc.get("strategy", "?")
-        color = COLORS.get(strategy, "#7f7f7f")
+        color = colors.get(strategy, "#7f7f7f")
         series = run["series"]
         # Second n of the run is the interval (n-1, n].
         edges = [0] + [s["second"] for s in series]
         t = edges[1:]
         rate = [max(s["exchanges"], floor) for s in series]
-        ax_rate.stairs(rate, edges, color=color, lw=1.6, baseline=None, label=LABELS.get(strategy, strategy))
+        ax_rate.stairs(rate, edges, color=color, lw=1.6, baseline=None, label=label(strategy, series))
         tw = [s["time_wait"] if s["time_wait"] >= 0 else float("nan") for s in series]
         ax_tw.stairs(tw, edges, color=color, lw=1.6, baseline=None)
         err = [s["errors"].get("EADDRNOTAVAIL", 0) for s in series]

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .names import GROUPS, parse_name, split_aggregate
+from .names import CHURN_GROUPS, GROUPS, parse_name, run_key, split_aggregate, with_defaults
+from .roles import RolesError, StrategyRoles, strategy_roles
 
 TIME_UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -29,11 +30,17 @@ BASE_COLUMNS = (
     "name", "run_name", "run_type", "aggregate_name", "repetition_index",
     "repetitions", "threads", "iterations", "real_time_ns", "cpu_time_ns",
     "error_occurred", "error_message", "group", "strategy", "args",
-    "time_flags",
+    "time_flags", "key",
 )
+# Columns that summaries and tables add: a dimension or counter of the same
+# name gets a prefix (dim_, counter_) instead of clashing with them.
+_RESERVED = frozenset(BASE_COLUMNS) | {"n", "errored", "n_errored", "n_total", "source",
+                                       "role", "rank", "baseline", "op", "file", "errnos",
+                                       "status", "real_ns", "cpu_ns", "note"}
+_DERIVED_SUFFIXES = ("_min", "_max", "_samples")
 
 # Dimensions shown first, in this order, when present.
-PREFERRED_DIMS = ("closer", "port", "payload", "placement", "proto")
+PREFERRED_DIMS = ("closer", "port", "engine", "flows", "rpc", "payload", "placement", "proto")
 
 
 class ResultsError(Exception):
@@ -54,6 +61,7 @@ class Results:
     rows: pd.DataFrame = field(repr=False)
     dims: tuple = ()
     counters: tuple = ()
+    roles: StrategyRoles = field(default_factory=StrategyRoles)
 
     @property
     def is_sockchurn(self):
@@ -62,14 +70,28 @@ class Results:
 
 
 def _number(value):
+    """A JSON number as a finite float; anything else (text, bool, NaN,
+    Infinity, an integer too large for a float) is NaN."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return math.nan
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return math.nan
+    return number if math.isfinite(number) else math.nan
 
 
 def _is_counter(key, value):
     return key not in _GB_KEYS and isinstance(value, (int, float)) \
         and not isinstance(value, bool)
+
+
+def _column(key, prefix, taken):
+    """Column name for a dimension or counter: key, or prefix + key when it
+    would clash with a base/derived column or a name in `taken`."""
+    if key in _RESERVED or key in taken or key.endswith(_DERIVED_SUFFIXES):
+        return prefix + key
+    return key
 
 
 def parse_results(doc, source="<results>"):
@@ -92,72 +114,88 @@ def parse_results(doc, source="<results>"):
     if not isinstance(context, dict):
         context = {}
 
-    parsed_rows, dims, counters = [], [], []
+    parsed_rows, dim_keys, counter_keys = [], {}, {}
     for index, row in enumerate(benchmarks):
-        if not isinstance(row, dict) or not isinstance(row.get("name"), str) or not row["name"]:
-            raise ResultsError(f"{source}: benchmark #{index} has no \"name\"")
-        name = row["name"]
-        run_type = row.get("run_type", "iteration")
-        aggregate_name = row.get("aggregate_name", "")
-        run_name = row.get("run_name")
-        if not isinstance(run_name, str) or not run_name:
-            run_name, suffix = split_aggregate(name) if run_type == "aggregate" else (name, "")
-            aggregate_name = aggregate_name or suffix
-        unit = row.get("time_unit", "ns")
-        if unit not in TIME_UNIT_NS:
-            raise ResultsError(f"{source}: benchmark {name!r} has unknown time_unit {unit!r}")
-        # cv aggregates carry fractions, not times.
-        scale = 1.0 if row.get("aggregate_unit") == "percentage" or aggregate_name == "cv" \
-            else TIME_UNIT_NS[unit]
-        parsed = parse_name(run_name)
-        threads = row.get("threads")
-        if isinstance(threads, bool) or not isinstance(threads, int):
-            threads = parsed["threads"] if parsed["threads"] is not None else 1
-        out = {
-            "name": name,
-            "run_name": run_name,
-            "run_type": run_type if run_type in ("iteration", "aggregate") else "iteration",
-            "aggregate_name": aggregate_name if isinstance(aggregate_name, str) else "",
-            "repetition_index": _number(row.get("repetition_index")),
-            "repetitions": _number(row.get("repetitions", 1)),
-            "threads": int(threads),
-            "iterations": _number(row.get("iterations")),
-            "real_time_ns": _number(row.get("real_time")) * scale,
-            "cpu_time_ns": _number(row.get("cpu_time")) * scale,
-            "error_occurred": row.get("error_occurred") is True,
-            "error_message": str(row.get("error_message", "")) if row.get("error_occurred") is True else "",
-            "group": parsed["group"],
-            "strategy": parsed["strategy"],
-            "args": "/".join(parsed["args"]),
-            "time_flags": "/".join(parsed["time_flags"]),
-        }
-        for key, value in parsed["dims"].items():
-            column = key if key not in BASE_COLUMNS else "dim_" + key
-            if column not in dims:
-                dims.append(column)
-            out[column] = value
-        for key, value in row.items():
-            if _is_counter(key, value):
-                column = key if key not in BASE_COLUMNS and key not in dims else "counter_" + key
-                if column not in counters:
-                    counters.append(column)
-                out[column] = float(value)
-        parsed_rows.append(out)
+        out, dims, counters = _parse_row(row, index, source)
+        parsed_rows.append((out, dims, counters))
+        dim_keys.update(dict.fromkeys(dims))
+        counter_keys.update(dict.fromkeys(counters))
 
-    if any(row["group"] in GROUPS for row in parsed_rows):
+    if any(out["group"] in GROUPS for out, _, _ in parsed_rows):
         # sockchurn files always show the canonical dimensions, even if empty.
-        for key in PREFERRED_DIMS:
-            if key not in dims:
-                dims.append(key)
+        dim_keys.update(dict.fromkeys(k for k in PREFERRED_DIMS if k not in dim_keys))
+    dim_columns = {k: _column(k, "dim_", ()) for k in dim_keys}
+    counter_columns = {k: _column(k, "counter_", set(dim_columns.values())) for k in counter_keys}
+    records = []
+    for out, dims, counters in parsed_rows:
+        out.update({dim_columns[k]: v for k, v in dims.items()})
+        out.update({counter_columns[k]: v for k, v in counters.items()})
+        records.append(out)
+    dims = [dim_columns[k] for k in dim_keys]
     dims = [d for d in PREFERRED_DIMS if d in dims] + [d for d in dims if d not in PREFERRED_DIMS]
-    frame = pd.DataFrame(parsed_rows)
+    counters = list(counter_columns.values())
+    frame = pd.DataFrame(records)
     for column in dims:
-        frame[column] = frame[column].fillna("") if column in frame else ""
-        frame[column] = frame[column].astype(str)
+        frame[column] = frame[column].fillna("").astype(str) if column in frame else ""
     for column in counters:
         frame[column] = frame[column].astype(float)
+    churn = frame[frame["group"].isin(CHURN_GROUPS)]["strategy"]
+    try:
+        roles = strategy_roles(context, list(dict.fromkeys(churn)))
+    except RolesError as e:
+        raise ResultsError(f"{source}: context {e}") from None
     return Results(source=str(source), context=context, rows=frame,
-                   dims=tuple(dims), counters=tuple(counters))
+                   dims=tuple(dims), counters=tuple(counters), roles=roles)
+
+
+def _parse_row(row, index, source):
+    """(base columns, {dim: value}, {counter: value}) of one benchmark row."""
+    if not isinstance(row, dict) or not isinstance(row.get("name"), str) or not row["name"]:
+        raise ResultsError(f"{source}: benchmark #{index} has no \"name\"")
+    name = row["name"]
+    run_type = row.get("run_type", "iteration")
+    aggregate_name = row.get("aggregate_name", "")
+    if not isinstance(aggregate_name, str):
+        aggregate_name = ""
+    run_name = row.get("run_name")
+    if not isinstance(run_name, str) or not run_name:
+        run_name, suffix = split_aggregate(name) if run_type == "aggregate" else (name, "")
+        aggregate_name = aggregate_name or suffix
+    unit = row.get("time_unit", "ns")
+    if not isinstance(unit, str) or unit not in TIME_UNIT_NS:
+        raise ResultsError(f"{source}: benchmark {name!r} has unknown time_unit {unit!r}")
+    # cv aggregates carry fractions, not times.
+    scale = 1.0 if row.get("aggregate_unit") == "percentage" or aggregate_name == "cv" \
+        else TIME_UNIT_NS[unit]
+    parsed = parse_name(run_name)
+    threads = row.get("threads")
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        threads = parsed["threads"] if parsed["threads"] is not None else 1
+    if not 1 <= threads <= 1 << 20:
+        raise ResultsError(f"{source}: benchmark {name!r} has {threads} threads, "
+                           f"expected 1 to {1 << 20}")
+    error = row.get("error_occurred") is True
+    out = {
+        "name": name,
+        "run_name": run_name,
+        "run_type": run_type if run_type in ("iteration", "aggregate") else "iteration",
+        "aggregate_name": aggregate_name,
+        "repetition_index": _number(row.get("repetition_index")),
+        "repetitions": _number(row.get("repetitions", 1)),
+        "threads": int(threads),
+        "iterations": _number(row.get("iterations")),
+        "real_time_ns": _number(row.get("real_time")) * scale,
+        "cpu_time_ns": _number(row.get("cpu_time")) * scale,
+        "error_occurred": error,
+        "error_message": " ".join(str(row.get("error_message", "")).split()) if error else "",
+        "group": parsed["group"],
+        "strategy": parsed["strategy"],
+        "args": "/".join(parsed["args"]),
+        "time_flags": "/".join(parsed["time_flags"]),
+        "key": run_key(dict(parsed, threads=int(threads))),
+    }
+    counters = {k: _number(v) for k, v in row.items() if _is_counter(k, v)}
+    return out, with_defaults(parsed), counters
 
 
 def load(path):

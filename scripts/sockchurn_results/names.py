@@ -12,6 +12,10 @@ segments become ``args``.
 import re
 
 GROUPS = ("tcp", "udp", "syscall")
+CHURN_GROUPS = ("tcp", "udp")
+# Dimensions added after the first results were made: a tcp/ or udp/ name
+# without them reads as these values, so old files compare with new ones.
+DEFAULT_DIMS = {"engine": "blocking", "flows": "1", "rpc": "1"}
 TIME_FLAGS = ("real_time", "process_time", "manual_time")
 AGGREGATES = ("mean", "median", "stddev", "cv")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?")
@@ -51,6 +55,27 @@ def parse_name(name):
     parsed["args"] = tuple(args)
     parsed["dims"] = dims
     return parsed
+
+
+def with_defaults(parsed):
+    """The dims of a parsed name with DEFAULT_DIMS filled in for tcp/udp names."""
+    dims = dict(parsed["dims"])
+    if parsed["group"] in CHURN_GROUPS and parsed["strategy"]:
+        for key, value in DEFAULT_DIMS.items():
+            dims.setdefault(key, value)
+    return dims
+
+
+def run_key(parsed):
+    """A name's identity for matching runs of two files: group, strategy,
+    dims (DEFAULT_DIMS filled in, any order), args, time flags and threads.
+    ``tcp/x/payload:64/threads:1`` and ``tcp/x/engine:blocking/payload:64/threads:1``
+    have the same key."""
+    dims = with_defaults(parsed)
+    parts = [parsed["group"], parsed["strategy"]] + [f"{k}:{dims[k]}" for k in sorted(dims)]
+    parts += list(parsed["args"]) + sorted(parsed["time_flags"])
+    parts.append(f"threads:{parsed['threads'] if parsed['threads'] is not None else 1}")
+    return "/".join(parts)
 
 
 def split_aggregate(name):

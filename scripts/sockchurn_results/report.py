@@ -9,7 +9,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .stats import ALPHA, MIN_U_REPETITIONS, higher_is_better
+from .names import DEFAULT_DIMS
+from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better
 
 FORMATS = ("text", "md", "csv")
 
@@ -19,14 +20,19 @@ METRIC_LABELS = {
     "server_cpu_us_per_exchange": "server cpu µs/exch",
     "p50_us": "p50 µs",
     "p99_us": "p99 µs",
+    "max_us": "max µs",
     "time_wait": "TIME_WAIT",
+    "time_wait_server": "TIME_WAIT server",
+    "foreign_cpu_load": "foreign CPU",
+    "steal_cpu": "steal CPU",
+    "exchanges": "exchanges",
     "errors": "errors",
     "stale": "stale",
     "real_time_ns": "real ns",
     "cpu_time_ns": "cpu ns",
 }
 
-DIM_LABELS = {"group": "proto", "baseline": "vs", "closer": "closer", "port": "port",
+DIM_LABELS = {"group": "proto", "baseline": "vs", "strategy": "reuse", "closer": "closer", "port": "port",
               "payload": "payload", "placement": "placement", "threads": "threads"}
 
 
@@ -159,6 +165,7 @@ class Column:
     header: str
     kind: str = "str"
     drop_if_empty: bool = False
+    hide: tuple = ()    # with drop_if_empty: values that count as empty too
 
 
 @dataclass
@@ -171,10 +178,10 @@ class Table:
     empty: str = "(none)"
 
 
-def col(key, header=None, kind="str", drop_if_empty=False):
+def col(key, header=None, kind="str", drop_if_empty=False, hide=()):
     keys = key if isinstance(key, tuple) else (key,)
     return Column(keys, header if header is not None else DIM_LABELS.get(keys[0], keys[0]),
-                  kind, drop_if_empty)
+                  kind, drop_if_empty, hide)
 
 
 def _visible_columns(table):
@@ -182,7 +189,7 @@ def _visible_columns(table):
     for column in table.columns:
         if column.drop_if_empty and not table.frame.empty:
             values = table.frame[column.keys[0]]
-            if all(_nan(v) or v == "" for v in values):
+            if all(_nan(v) or v == "" or v in column.hide for v in values):
                 continue
         if column.drop_if_empty and table.frame.empty:
             continue
@@ -274,9 +281,15 @@ def render(tables, fmt, header_lines=()):
 
 # ---- the tables ---------------------------------------------------------
 
-def ratio_explanation(metric):
-    direction = ("reuse_unspec / fresh (higher is better)" if higher_is_better(metric)
-                 else "fresh / reuse_unspec (lower is better)")
+def reuse_name(table):
+    """The reuse strategy's name when the table has one, else "reuse"."""
+    names = list(dict.fromkeys(table["strategy"])) if len(table) and "strategy" in table else []
+    return names[0] if len(names) == 1 else "reuse"
+
+
+def ratio_explanation(metric, reuse="reuse"):
+    direction = (f"{reuse} / fresh (higher is better)" if higher_is_better(metric)
+                 else f"fresh / {reuse} (lower is better)")
     return (f"ratio = {direction} of the median {metric}: > 1 means reuse is better\n"
             f"range = min-max of the ratio over all (reuse, fresh) repetition pairs; n = repetitions\n"
             f"U test = two-sided Mann-Whitney p (* p<{ALPHA}), needs >= {MIN_U_REPETITIONS} "
@@ -284,20 +297,30 @@ def ratio_explanation(metric):
 
 
 def _dim_columns(results, skip=("port",)):
-    return [col(d, drop_if_empty=True) for d in results.dims if d not in skip]
+    """One column per dimension; a dimension that is empty everywhere, or has
+    only its default value (names.DEFAULT_DIMS, e.g. engine blocking), is not shown."""
+    return [col(d, drop_if_empty=True, hide=(DEFAULT_DIMS[d],) if d in DEFAULT_DIMS else ())
+            for d in results.dims if d not in skip]
+
+
+def _reuse_column(table):
+    """The reuse strategy's column, only when the table has more than one."""
+    several = len(table) and "strategy" in table and table["strategy"].nunique() > 1
+    return [col("strategy")] if several else []
 
 
 def ratio_report(results, table, metric):
     unit = metric_label(metric)
-    columns = ([col("group")] + _dim_columns(results)
+    reuse = reuse_name(table)
+    columns = ([col("group")] + _dim_columns(results) + _reuse_column(table)
                + [col("baseline"), col("port", drop_if_empty=True), col("threads", kind="int"),
                   col("reuse", f"reuse {unit}", "rate" if metric == "exchanges_per_s" else "num"),
                   col("fresh", f"fresh {unit}", "rate" if metric == "exchanges_per_s" else "num"),
                   col("ratio", "ratio", "ratio"), col(("lo", "hi"), "range", "range"),
                   col(("n_reuse", "n_fresh"), "n", "nn"), col(("p_value", "note"), "U test", "utest")])
-    return Table(f"reuse_unspec vs fresh: {metric}", table, columns,
-                 explanation=ratio_explanation(metric),
-                 empty="(no reuse_unspec / fresh_* pairs in this file)")
+    return Table(f"{reuse} vs fresh: {metric}", table, columns,
+                 explanation=ratio_explanation(metric, reuse),
+                 empty="(no reuse / fresh pairs in this file)")
 
 
 def syscall_report(results, table):
@@ -313,22 +336,17 @@ def syscall_report(results, table):
 
 
 def errors_report(summary_errors, title="errored benchmarks (excluded from every ratio)"):
+    """Errored runs, never as a rate: what the rows kept (errnos, exchanges
+    done before the error) is shown where present."""
     columns = ([col("file")] if "file" in summary_errors.columns else []) + [
         col("run_name", "benchmark"), col(("n_errored", "n_total"), "errored reps", "nn"),
-        col("error_message", "error message")]
+        col("exchanges", "exchanges before the error", "count", drop_if_empty=True),
+        col("errnos", drop_if_empty=True), col("error_message", "error message")]
     return Table(title, summary_errors, columns, empty="(none)")
 
 
 RUN_METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
                "p50_us", "p99_us", "time_wait", "errors", "stale")
-
-
-def _errnos(row, counters):
-    parts = []
-    for c in counters:
-        if c.startswith("errors_") and not _nan(row[c]) and row[c] > 0:
-            parts.append(f"{c[len('errors_'):]}={row[c]:.0f}")
-    return " ".join(parts)
 
 
 def runs_report(results, summary):
@@ -337,7 +355,8 @@ def runs_report(results, summary):
     frame = summary.copy()
     if results.is_sockchurn and len(frame):
         frame = frame[frame["group"] != "syscall"].copy()
-    frame["errnos"] = [_errnos(row, results.counters) for _, row in frame.iterrows()]
+    errno_columns = [c for c in results.counters if c.startswith("errors_")]
+    frame["errnos"] = [errnos(row, errno_columns) for _, row in frame.iterrows()]
     frame["status"] = [("ERROR" if r["errored"] else "aggregate median" if r["source"] == "aggregate" else "")
                        for _, r in frame.iterrows()]
     if results.is_sockchurn:
@@ -358,14 +377,17 @@ def compare_ratio_report(results_a, table, metric, names=("A", "B")):
     frame = table.copy()
     frame["note"] = ["; ".join(f"{s}: {n}" for s, n in ((a, na), (b, nb)) if n and "<" not in n)
                      for na, nb in zip(frame["note_a"], frame["note_b"])] if len(frame) else []
-    columns = ([col("group")] + _dim_columns(results_a)
+    reuse = reuse_name(table)
+    columns = ([col("group")] + _dim_columns(results_a) + _reuse_column(table)
                + [col("baseline"), col("port", drop_if_empty=True), col("threads", kind="int"),
                   col("ratio_a", f"{a} ratio", "ratio"), col(("lo_a", "hi_a"), f"{a} range", "range"),
                   col("ratio_b", f"{b} ratio", "ratio"), col(("lo_b", "hi_b"), f"{b} range", "range"),
                   col("change_pct", "change", "pct"), col("note", drop_if_empty=True)])
-    return Table(f"reuse_unspec vs fresh: {metric}, {a} vs {b}", frame, columns,
-                 explanation=ratio_explanation(metric) + f"\nchange = {b} ratio / {a} ratio - 1",
-                 empty="(no reuse_unspec / fresh_* pairs common to both files)")
+    return Table(f"{reuse} vs fresh: {metric}, {a} vs {b}", frame, columns,
+                 explanation=ratio_explanation(metric, reuse)
+                 + f"\nchange = {b} ratio / {a} ratio - 1 (no test: whether the runs behind it "
+                   f"changed is in the per-run table)",
+                 empty="(no reuse / fresh pairs common to both files)")
 
 
 def compare_runs_report(table, metric, names=("A", "B")):
@@ -373,9 +395,13 @@ def compare_runs_report(table, metric, names=("A", "B")):
     unit = metric_label(metric)
     kind = "rate" if metric == "exchanges_per_s" else "num"
     columns = [col("run_name", "benchmark"), col("a", f"{a} {unit}", kind),
-               col("b", f"{b} {unit}", kind), col("change_pct", "change", "pct"),
-               col(("n_a", "n_b"), "n", "nn"), col(("p_value", "note"), "U test", "utest")]
+               col(("a_min", "a_max"), f"{a} min-max", "numrange"),
+               col("b", f"{b} {unit}", kind), col(("b_min", "b_max"), f"{b} min-max", "numrange"),
+               col("change_pct", "change", "pct"), col(("n_a", "n_b"), "n", "nn"),
+               col("verdict")]
     better = "higher" if higher_is_better(metric) else "lower"
     return Table(f"every common run: {metric}, {a} vs {b}", table, columns,
-                 explanation=f"median {metric} ({better} is better); change = {b} / {a} - 1; "
-                             f"U test = two-sided Mann-Whitney p of {a}'s vs {b}'s repetitions")
+                 explanation=f"median {metric} ({better} is better) with min-max over repetitions; "
+                             f"change = {b} / {a} - 1\n"
+                             f"verdict = two-sided Mann-Whitney U test of {a}'s vs {b}'s repetitions "
+                             f"(* p<{ALPHA}), needs >= {MIN_U_REPETITIONS} per side")

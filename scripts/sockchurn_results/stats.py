@@ -9,7 +9,9 @@ Conventions (also in docs/results-format.md):
   aggregate row. Counts (errors, errors_<ERRNO>, stale) are summed over
   repetitions instead.
 - A run with any errored repetition is "errored": no values, listed apart.
-- ratio is the advantage of reuse_unspec over a fresh strategy, so > 1 always
+- Roles (sockchurn_results.roles) say which strategies are compared: every
+  reuse-role strategy against every fresh-role one of the same protocol.
+- ratio is the advantage of a reuse strategy over a fresh strategy, so > 1 always
   means reuse is better: reuse/fresh for rates (exchanges_per_s), fresh/reuse
   for costs (CPU and latency per exchange).
 - lo..hi is the min..max of that ratio over every (reuse repetition, fresh
@@ -25,17 +27,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
-from .names import GROUPS, natural_key
+from .names import CHURN_GROUPS, DEFAULT_DIMS, GROUPS, natural_key
 
-REUSE = "reuse_unspec"
-BASELINES = ("fresh_close", "fresh_linger0")
-CHURN_GROUPS = ("tcp", "udp")
-STRATEGY_ORDER = ("fresh_close", "fresh_linger0", "reuse_unspec", "reconnect",
-                  "keepalive", "sendto")
 HIGHER_IS_BETTER = frozenset({"exchanges_per_s"})
 MIN_U_REPETITIONS = 9
 ALPHA = 0.05
 TIME_METRICS = ("real_time_ns", "cpu_time_ns")
+# Counts: summed over repetitions; kept for errored runs too (what was done
+# before the error), never turned into a rate there.
+COUNTS = ("errors", "stale", "exchanges")
 # Display order of known dimension values (others sort naturally after them).
 VALUE_ORDER = {"port": ("ephemeral", "bound"), "placement": ("same", "split", "free"),
                "closer": ("client", "server"), "proto": ("tcp", "udp"),
@@ -44,7 +44,7 @@ VALUE_ORDER = {"port": ("ephemeral", "bound"), "placement": ("same", "split", "f
 
 def is_count(metric):
     """Counts are summed over repetitions rather than taking the median."""
-    return metric in ("errors", "stale") or metric.startswith("errors_")
+    return metric in COUNTS or metric.startswith("errors_")
 
 
 def higher_is_better(metric):
@@ -57,12 +57,6 @@ def metrics_of(results):
 
 def _group_key(group):
     return (GROUPS.index(group), "") if group in GROUPS else (len(GROUPS), group)
-
-
-def _strategy_key(strategy):
-    if strategy in STRATEGY_ORDER:
-        return (STRATEGY_ORDER.index(strategy), "")
-    return (len(STRATEGY_ORDER), strategy)
 
 
 def _finite(values):
@@ -82,11 +76,15 @@ def summarize(results):
     "errored"; ``n`` is the number of repetitions behind the values.
     """
     metrics = metrics_of(results)
+    roles = results.roles
     records = []
     for run_name, rows in results.rows.groupby("run_name", sort=False):
         first = rows.iloc[0]
-        record = {"run_name": run_name, "group": first["group"],
-                  "strategy": first["strategy"], "args": first["args"]}
+        churn = first["group"] in CHURN_GROUPS and first["strategy"] != ""
+        record = {"run_name": run_name, "key": first["key"], "group": first["group"],
+                  "strategy": first["strategy"], "args": first["args"],
+                  "role": roles.role(first["strategy"]) if churn else "",
+                  "rank": roles.rank(first["strategy"])[0]}
         for dim in results.dims:
             record[dim] = first[dim]
         record["threads"] = int(first["threads"])
@@ -101,6 +99,11 @@ def summarize(results):
         values = {}
         if record["errored"]:
             record.update(source="errored", n=0)
+            for metric in metrics:
+                if is_count(metric):
+                    samples = _finite(iterations[metric])
+                    if samples:
+                        values[metric] = (float(sum(samples)), [])
         elif len(good):
             record.update(source="repetitions", n=len(good))
             for metric in metrics:
@@ -113,6 +116,8 @@ def summarize(results):
             chosen = median if len(median) else mean
             if len(chosen):
                 reps = chosen.iloc[0]["repetitions"]
+                if math.isnan(reps) or not 1 <= reps <= 1 << 30:
+                    reps = math.nan
                 record.update(source="aggregate", n=int(reps) if not math.isnan(reps) else 1)
                 for metric in metrics:
                     value = float(chosen.iloc[0][metric])
@@ -174,49 +179,70 @@ def _pair_note(sides, values, a_samples, b_samples, metric):
 def ratio_key_columns(results):
     """Columns that identify a ratio row, in display order."""
     others = [d for d in results.dims if d != "port"]
-    return ["group"] + others + ["baseline", "port", "threads"]
+    return ["group"] + others + ["strategy", "baseline", "port", "threads"]
+
+
+def _pair_cells(reuse, fresh, metric):
+    r_samples = list(reuse[metric + "_samples"])
+    f_samples = list(fresh[metric + "_samples"])
+    record = dict(reuse=reuse[metric], fresh=fresh[metric],
+                  n_reuse=int(reuse["n"]), n_fresh=int(fresh["n"]))
+    record["ratio"] = _advantage(record["reuse"], record["fresh"], metric)
+    cross = []
+    if len(r_samples) >= 2 or len(f_samples) >= 2:
+        cross = [_advantage(r, f, metric) for r in r_samples for f in f_samples]
+        cross = [c for c in cross if not math.isnan(c)]
+    record["lo"] = min(cross) if cross else math.nan
+    record["hi"] = max(cross) if cross else math.nan
+    record["p_value"] = u_test(r_samples, f_samples)
+    record["note"] = _pair_note((("reuse", reuse), ("fresh", fresh)),
+                                (record["reuse"], record["fresh"]), r_samples, f_samples, metric)
+    return record
 
 
 def ratio_table(results, metric="exchanges_per_s", summary=None):
-    """reuse_unspec vs each fresh strategy, matched on every dimension except
-    strategy and port (one row per reuse port). Columns: ratio_key_columns,
-    reuse, fresh (medians), ratio, lo, hi, n_reuse, n_fresh, p_value, note.
+    """Every reuse-role strategy vs every fresh-role strategy of the same
+    protocol, matched on every other dimension (a port only when both have
+    one); one row per reuse port. Columns: ratio_key_columns (strategy = the
+    reuse strategy, baseline = the fresh one), reuse, fresh (medians), ratio,
+    lo, hi, n_reuse, n_fresh, p_value, note, rank, baseline_rank (sort keys).
     note is "" when the U test ran, else why not (or which side errored).
     """
     summary = summarize(results) if summary is None else summary
     keys = ratio_key_columns(results)
     columns = keys + ["reuse", "fresh", "ratio", "lo", "hi", "n_reuse", "n_fresh",
-                      "p_value", "note"]
+                      "p_value", "note", "rank", "baseline_rank"]
     if summary.empty or metric not in summary.columns:
         return pd.DataFrame(columns=columns)
-    match_on = [k for k in keys if k not in ("baseline", "port")]
+    match_on = [k for k in keys if k not in ("strategy", "baseline", "port")]
     churn = summary[summary["group"].isin(CHURN_GROUPS)]
-    fresh_rows = churn[churn["strategy"].isin(BASELINES)]
+    fresh_rows = churn[churn["role"] == "fresh"]
     records = []
-    for _, reuse in churn[churn["strategy"] == REUSE].iterrows():
+    for _, reuse in churn[churn["role"] == "reuse"].iterrows():
+        port = reuse["port"] if "port" in reuse else ""
         for _, fresh in fresh_rows.iterrows():
             if any(reuse[k] != fresh[k] for k in match_on):
                 continue
+            if port and "port" in fresh and fresh["port"] and fresh["port"] != port:
+                continue
             record = {k: reuse[k] for k in match_on}
-            record.update(baseline=fresh["strategy"], port=reuse["port"] if "port" in reuse else "")
-            r_samples = list(reuse[metric + "_samples"])
-            f_samples = list(fresh[metric + "_samples"])
-            record.update(reuse=reuse[metric], fresh=fresh[metric],
-                          n_reuse=int(reuse["n"]), n_fresh=int(fresh["n"]))
-            record["ratio"] = _advantage(record["reuse"], record["fresh"], metric)
-            if len(r_samples) >= 2 or len(f_samples) >= 2:
-                cross = [_advantage(r, f, metric) for r in r_samples for f in f_samples]
-                cross = [c for c in cross if not math.isnan(c)]
-            else:
-                cross = []
-            record["lo"] = min(cross) if cross else math.nan
-            record["hi"] = max(cross) if cross else math.nan
-            record["p_value"] = u_test(r_samples, f_samples)
-            record["note"] = _pair_note((("reuse", reuse), ("fresh", fresh)),
-                                        (record["reuse"], record["fresh"]), r_samples, f_samples, metric)
+            record.update(strategy=reuse["strategy"], baseline=fresh["strategy"], port=port,
+                          rank=reuse["rank"], baseline_rank=fresh["rank"])
+            record.update(_pair_cells(reuse, fresh, metric))
             records.append(record)
     table = pd.DataFrame(records, columns=columns)
-    return _sort(table, keys)
+    return _sort(table, keys, results.roles)
+
+
+def unpaired_reuse(summary, table):
+    """(group, strategy) of each reuse-role strategy in the summary that got
+    no ratio row (its fresh strategies are not in the file), in file order."""
+    if summary.empty or "role" not in summary.columns:
+        return []
+    reuse = summary[summary["group"].isin(CHURN_GROUPS) & (summary["role"] == "reuse")]
+    paired = set(zip(table["group"], table["strategy"])) if len(table) else set()
+    pairs = dict.fromkeys(zip(reuse["group"], reuse["strategy"]))
+    return [p for p in pairs if p not in paired]
 
 
 def value_key(dim, value):
@@ -224,16 +250,12 @@ def value_key(dim, value):
     known = VALUE_ORDER.get(dim, ())
     if value in known:
         return (known.index(value), (0, 0, ""))
+    if dim in DEFAULT_DIMS and value == DEFAULT_DIMS[dim]:
+        return (-1, (0, 0, ""))
     return (len(known), natural_key(value))
 
 
-def _line_key(ident):
-    strategy, closer, port, payload = ident
-    return (_strategy_key(strategy), value_key("closer", closer), value_key("port", port),
-            value_key("payload", payload))
-
-
-def _sort(table, keys):
+def _sort(table, keys, roles):
     if table.empty:
         return table.reset_index(drop=True)
 
@@ -244,7 +266,7 @@ def _sort(table, keys):
             if k == "group":
                 out.append(_group_key(value))
             elif k in ("baseline", "strategy"):
-                out.append(_strategy_key(value))
+                out.append(roles.rank(value))
             else:
                 out.append(value_key(k, value))
         return tuple(out)
@@ -256,15 +278,30 @@ def _sort(table, keys):
 def run_order(results, summary):
     """The summary sorted by group, strategy, dimensions and threads."""
     keys = ["group", "strategy"] + list(results.dims) + ["args", "threads"]
-    return _sort(summary, keys)
+    return _sort(summary, keys, results.roles)
+
+
+def errnos(row, columns):
+    """"EADDRNOTAVAIL=3 EPIPE=1": the nonzero errors_<ERRNO> columns of a row."""
+    parts = [f"{c[len('errors_'):]}={row[c]:.0f}" for c in columns
+             if not math.isnan(row[c]) and row[c] > 0]
+    return " ".join(parts)
 
 
 def errored_runs(summary):
-    """Errored runs: run_name, n_errored, n_total, error_message."""
-    columns = ["run_name", "n_errored", "n_total", "error_message"]
+    """Errored runs: run_name, n_errored, n_total, error_message, and what the
+    rows kept: errnos ("EPIPE=3 ECONNRESET=1", "" if none), exchanges done
+    before the error (NaN if not recorded)."""
+    columns = ["run_name", "n_errored", "n_total", "error_message", "errnos", "exchanges"]
     if summary.empty:
         return pd.DataFrame(columns=columns)
-    return summary[summary["errored"]][columns].reset_index(drop=True)
+    bad = summary[summary["errored"]].copy()
+    errno_columns = [c for c in summary.columns if c.startswith("errors_")
+                     and not c.endswith(("_min", "_max", "_samples"))]
+    bad["errnos"] = [errnos(row, errno_columns) for _, row in bad.iterrows()]
+    if "exchanges" not in bad.columns:
+        bad["exchanges"] = math.nan
+    return bad[columns].reset_index(drop=True)
 
 
 def syscall_table(results, summary=None):
@@ -300,142 +337,4 @@ def syscall_table(results, summary=None):
         records.append(record)
     table = pd.DataFrame(records, columns=columns)
     keys = (["proto"] if "proto" in dims else []) + ["op"] + [d for d in dims if d != "proto"]
-    return _sort(table, keys + ["threads"])
-
-
-def overlap(summary_a, summary_b):
-    """(common, only_a, only_b): run names, each in its file's order."""
-    names_a = list(summary_a["run_name"]) if len(summary_a) else []
-    names_b = list(summary_b["run_name"]) if len(summary_b) else []
-    set_a, set_b = set(names_a), set(names_b)
-    return ([n for n in names_a if n in set_b], [n for n in names_a if n not in set_b],
-            [n for n in names_b if n not in set_a])
-
-
-def compare_ratio_tables(table_a, table_b, keys):
-    """Two ratio tables side by side on their common keys: keys, then
-    ratio/lo/hi/note with suffixes _a and _b, and change_pct =
-    (ratio_b / ratio_a - 1) * 100 (positive: reuse's advantage grew in B).
-    """
-    keep = ["ratio", "lo", "hi", "note"]
-    columns = keys + [f"{c}_{s}" for s in "ab" for c in keep] + ["change_pct"]
-    if table_a.empty or table_b.empty:
-        return pd.DataFrame(columns=columns)
-    a = table_a[keys + keep].rename(columns={c: c + "_a" for c in keep})
-    b = table_b[keys + keep].rename(columns={c: c + "_b" for c in keep})
-    merged = a.merge(b, on=keys, how="inner")
-    merged["change_pct"] = [(_divide(rb, ra) - 1) * 100 for ra, rb in
-                            zip(merged["ratio_a"], merged["ratio_b"])]
-    return merged[columns].reset_index(drop=True)
-
-
-def compare_runs(summary_a, summary_b, metric):
-    """Runs present in both files: run_name, a, b (medians of metric), n_a,
-    n_b, change_pct = (b / a - 1) * 100, p_value (U test A vs B) and note.
-    """
-    columns = ["run_name", "a", "b", "n_a", "n_b", "change_pct", "p_value", "note"]
-    common, _, _ = overlap(summary_a, summary_b)
-    if not common or metric not in summary_a.columns or metric not in summary_b.columns:
-        return pd.DataFrame(columns=columns)
-    a = summary_a.set_index("run_name")
-    b = summary_b.set_index("run_name")
-    records = []
-    for name in common:
-        ra, rb = a.loc[name], b.loc[name]
-        sa, sb = list(ra[metric + "_samples"]), list(rb[metric + "_samples"])
-        record = {"run_name": name, "a": ra[metric], "b": rb[metric],
-                  "n_a": int(ra["n"]), "n_b": int(rb["n"])}
-        record["change_pct"] = (_divide(record["b"], record["a"]) - 1) * 100
-        record["p_value"] = u_test(sa, sb)
-        record["note"] = _pair_note((("A", ra), ("B", rb)), (record["a"], record["b"]), sa, sb, metric)
-        records.append(record)
-    return pd.DataFrame(records, columns=columns)
-
-
-# ---- chart data ---------------------------------------------------------
-
-def placements(summary):
-    """Placement values of the tcp/udp runs, sorted ("" when names have none)."""
-    if summary.empty or "placement" not in summary.columns:
-        return [""] if len(summary) else []
-    churn = summary[summary["group"].isin(CHURN_GROUPS)]
-    return sorted(set(churn["placement"]), key=natural_key)
-
-
-def _line_label(strategy, closer, port, payload, show_payload):
-    parts = [strategy]
-    if closer:
-        parts.append(f"{closer} closes")
-    if port:
-        parts.append(f"{port} port")
-    if show_payload and payload:
-        parts.append(f"{payload} B")
-    return ", ".join(parts)
-
-
-def _lines(rows, placement, strategy, value):
-    """The rows of one placement as lines, in display order: (show_payload,
-    [((strategy, closer, port, payload), points)]) with the strategy taken
-    from column `strategy` and "" for a missing column; points sorted by
-    threads, those whose `value` is NaN left out; lines left with none dropped.
-    """
-    if "placement" in rows.columns:
-        rows = rows[rows["placement"] == placement]
-    get = lambda row, key: row[key] if key in row else ""  # noqa: E731
-    show_payload = "payload" in rows.columns and rows["payload"].nunique() > 1
-    lines = {}
-    for _, row in rows.iterrows():
-        ident = (get(row, strategy), get(row, "closer"), get(row, "port"), get(row, "payload"))
-        lines.setdefault(ident, []).append(row)
-    out = []
-    for ident in sorted(lines, key=_line_key):
-        points = sorted(lines[ident], key=lambda r: r["threads"])
-        points = [p for p in points if not math.isnan(p[value])]
-        if points:
-            out.append((ident, points))
-    return show_payload, out
-
-
-def series(summary, metric, group, placement):
-    """Lines of metric vs threads for one group and placement, errored runs
-    left out: list of dicts with label, strategy, closer, port, payload,
-    threads, median, lo, hi (lo/hi = min/max over repetitions, NaN if none).
-    Lines with no value at all are dropped.
-    """
-    if summary.empty or metric not in summary.columns:
-        return []
-    rows = summary[(summary["group"] == group) & ~summary["errored"]]
-    show_payload, lines = _lines(rows, placement, "strategy", metric)
-    out = []
-    for (strategy, closer, port, payload), points in lines:
-        out.append({"label": _line_label(strategy, closer, port, payload, show_payload),
-                    "strategy": strategy, "closer": closer, "port": port, "payload": payload,
-                    "threads": [int(p["threads"]) for p in points],
-                    "median": [float(p[metric]) for p in points],
-                    "lo": [float(p[metric + "_min"]) for p in points],
-                    "hi": [float(p[metric + "_max"]) for p in points]})
-    return out
-
-
-def speedup_series(table, group, placement):
-    """Lines of a ratio table vs threads for one group and placement: dicts
-    with label ("reuse <port> / <baseline>, <closer> closes"), baseline,
-    closer, port, payload, threads, ratio, lo, hi. Errored pairs are left out.
-    """
-    if table.empty:
-        return []
-    rows = table[(table["group"] == group) & ~table["note"].str.endswith("errored")]
-    show_payload, lines = _lines(rows, placement, "baseline", "ratio")
-    out = []
-    for (baseline, closer, port, payload), points in lines:
-        label = f"reuse{' ' + port if port else ''} / {baseline}"
-        if closer:
-            label += f", {closer} closes"
-        if show_payload and payload:
-            label += f", {payload} B"
-        out.append({"label": label, "baseline": baseline, "closer": closer, "port": port,
-                    "payload": payload, "threads": [int(p["threads"]) for p in points],
-                    "ratio": [float(p["ratio"]) for p in points],
-                    "lo": [float(p["lo"]) for p in points],
-                    "hi": [float(p["hi"]) for p in points]})
-    return out
+    return _sort(table, keys + ["threads"], results.roles)

@@ -3,7 +3,13 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+# hypothesis keeps a cache (unicode tables) in its storage directory, by
+# default .hypothesis/ in the working directory: keep the tree clean.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      os.path.join(tempfile.gettempdir(), "sockchurn-hypothesis"))
 
 import pytest
 

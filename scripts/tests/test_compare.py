@@ -193,13 +193,18 @@ def test_two_files_side_by_side(capsys):
          "+20.0%"]]
 
 
-def test_two_files_all_runs(capsys):
-    _, out, _ = run(capsys, "--all", golden("kernel_a.json"), golden("kernel_b.json"))
-    assert [row[1:] for row in table(out, "every common run: exchanges_per_s, A vs B", 3)] == [
-        ["20,000", "20,000", "+0.0%", "1/1", "n<9"],
-        ["30,000", "33,000", "+10.0%", "1/1", "n<9"],
-        ["36,000", "30,000", "-16.7%", "1/1", "n<9"],
-        ["54,000", "54,000", "+0.0%", "1/1", "n<9"]]
+def test_two_files_list_every_common_run_without_all(capsys):
+    """Absolute values, spreads, change and a verdict, without --all."""
+    _, out, _ = run(capsys, golden("kernel_a.json"), golden("kernel_b.json"))
+    lines = section(out, "every common run: exchanges_per_s, A vs B")
+    assert cells(lines[2]) == ["benchmark", "A exch/s", "A min-max", "B exch/s", "B min-max",
+                               "change", "n", "verdict"]
+    no_test = "no test (needs 9 repetitions per side; A has 1, B has 1)"
+    assert [row[1:] for row in table(out, "every common run: exchanges_per_s, A vs B", 4)] == [
+        ["20,000", "-", "20,000", "-", "+0.0%", "1/1", no_test],
+        ["30,000", "-", "33,000", "-", "+10.0%", "1/1", no_test],
+        ["36,000", "-", "30,000", "-", "-16.7%", "1/1", no_test],
+        ["54,000", "-", "54,000", "-", "+0.0%", "1/1", no_test]]
 
 
 def test_two_files_with_errors(capsys):
@@ -214,7 +219,8 @@ def test_two_files_with_errors(capsys):
 def test_two_files_partial_overlap_csv_notes_go_to_stderr(capsys):
     code, out, err = run(capsys, "--format", "csv", golden("kernel_a.json"), golden("kernel_b.json"))
     assert code == 0
-    assert err == ("compare.py: note: partial overlap: 4 runs in common, 2 only in A, 2 only in B; "
+    assert err == ("compare.py: warning: kernel differs: A 6.1.0-18-amd64, B 6.18.0-sockchurn\n"
+                   "compare.py: note: partial overlap: 4 runs in common, 2 only in A, 2 only in B; "
                    "only common runs are compared\n")
     assert "note" not in out.split("\n")[0]
 

@@ -6,6 +6,7 @@ import pytest
 from conftest import golden
 
 import plot
+from sockchurn_results.chartstyle import log_axis
 import sockchurn_results as sr
 
 CHARTS = ("throughput", "speedup", "cpu", "latency", "timewait")
@@ -140,3 +141,79 @@ def test_wrong_schema_in_process(tmp_path, capsys):
     path.write_text('{"benchmarks": []}')
     assert plot.main([str(path), "-o", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err == f'plot.py: {path}: no benchmarks ("benchmarks" is empty)\n'
+
+
+# ---- charts that explain themselves
+
+def figures(monkeypatch, source):
+    """{stem: figure} of every chart plot.py draws for a golden file (not saved)."""
+    kept = {}
+
+    def keep(self, fig, stem):
+        kept[stem] = fig
+        self.written.append(stem)
+
+    monkeypatch.setattr(plot.Plotter, "save", keep)
+    plot.Plotter(sr.load(golden(source)), "unused", "p").run()
+    return kept
+
+
+def test_every_chart_has_a_caption_saying_what_points_and_bars_are(monkeypatch):
+    for stem, fig in figures(monkeypatch, "repetitions.json").items():
+        caption = fig._supxlabel.get_text()
+        assert "median of" in caption or "one repetition" in caption, (stem, caption)
+        if not stem.endswith("timewait"):
+            assert "error bars" in caption or "no error bars" in caption, (stem, caption)
+    captions = {s: f._supxlabel.get_text() for s, f in figures(monkeypatch, "repetitions.json").items()}
+    assert captions["p-same-throughput"] == ("Points: median of 3-9 repetitions of each run; "
+                                             "error bars: min-max over the repetitions.")
+    assert captions["p-same-speedup"].endswith(
+        "error bars: min-max of the ratio over all (reuse, fresh) repetition pairs.")
+    assert "TIME_WAIT sockets (client and server side) that this run's connections left and " \
+           "that remain when it ends" in captions["p-same-timewait"]
+    plot.plt.close("all")
+
+
+def test_references_get_their_own_panel(monkeypatch):
+    fig = figures(monkeypatch, "normal.json")["p-same-throughput"]
+    panels = {title: [t.get_text() for t in ax.get_legend().get_texts()]
+              for title, ax in ((ax.get_title(), ax) for ax in fig.axes)}
+    assert panels["TCP: references (no churn)"] == ["keepalive"]
+    assert panels["UDP: references (no churn)"] == ["reconnect", "sendto"]
+    assert "keepalive" not in panels["TCP"] and "sendto" not in panels["UDP"]
+    plot.plt.close("all")
+
+
+def test_syscall_bars_have_distinct_labels(monkeypatch):
+    doc = json.load(open(golden("normal.json")))
+    for row in doc["benchmarks"]:
+        if row["run_name"] == "syscall/connect_disconnect/proto:udp/real_time":
+            bound = dict(row)
+            for key in ("name", "run_name"):
+                bound[key] = row[key].replace("proto:udp", "proto:udp/port:bound")
+                row[key] = row[key].replace("proto:udp", "proto:udp/port:ephemeral")
+    doc["benchmarks"].append(bound)
+    results = sr.parse_results(doc, "mem")
+    table = sr.syscall_table(results)
+    labels = [plot.syscall_label(row, results.dims) for _, row in table.iterrows()]
+    assert len(set(labels)) == len(labels)
+    assert "connect_disconnect (ephemeral port, udp)" in labels
+    assert "connect_disconnect (bound port, udp)" in labels
+
+
+def test_log_axes_have_several_labelled_ticks():
+    fig, ax = plot.plt.subplots()
+    ax.plot([1, 2], [60, 1500])
+    log_axis(ax, [60, 1500])
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    labels = [t.get_text() for t in ax.get_yticklabels()
+              if t.get_text() and low <= t.get_position()[1] <= high]
+    assert labels == ["50", "100", "200", "500", "1,000"]      # limits 60 / 1.3 .. 1500 * 1.3
+    log_axis(ax, [30, 45])            # less than one 1-2-5 step: every digit
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    labels = [t.get_text() for t in ax.get_yticklabels()
+              if t.get_text() and low <= t.get_position()[1] <= high]
+    assert len(labels) >= 2
+    plot.plt.close(fig)

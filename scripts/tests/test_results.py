@@ -26,7 +26,8 @@ def row_of(table, **match):
 def test_load_normal_file():
     results = sr.load(golden("normal.json"))
     assert results.is_sockchurn
-    assert results.dims == ("closer", "port", "payload", "placement", "proto")
+    assert results.dims == ("closer", "port", "engine", "flows", "rpc", "payload", "placement",
+                            "proto")
     assert results.counters == ("exchanges_per_s", "cpu_us_per_exchange",
                                 "server_cpu_us_per_exchange", "p50_us", "p99_us", "time_wait",
                                 "errors", "errors_EADDRNOTAVAIL", "stale")
@@ -135,12 +136,13 @@ def test_aggregate_only_file_uses_the_median_aggregate():
 def test_errored_runs_have_no_values():
     summary = sr.summarize(sr.load(golden("errored.json")))
     errored = sr.errored_runs(summary)
-    assert errored.values.tolist() == [
+    assert errored[["run_name", "n_errored", "n_total", "error_message"]].values.tolist() == [
         ["tcp/reuse_unspec/closer:client/port:bound/payload:64/placement:same/real_time/threads:1",
          1, 1, "echo mismatch at byte 3: sent 0x61, got 0x00"],
         ["udp/reuse_unspec/port:ephemeral/payload:64/placement:same/real_time/threads:1",
          3, 3, "connect: Address not available (EADDRNOTAVAIL)"],
     ]
+    assert errored.columns.tolist()[4:] == ["errnos", "exchanges"]
     bad = summary[summary["errored"]]
     assert bad["exchanges_per_s"].isna().all()
 
