@@ -15,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -94,8 +95,31 @@ inline bool eventually(const std::function<bool()>& done) {
   return true;
 }
 
+// The server's counters, for messages.
+inline std::string stats_text() {
+  const echo::Stats s = server().stats();
+  return "accepted=" + std::to_string(s.accepted) + " active=" + std::to_string(s.active) +
+         " refused=" + std::to_string(s.refused) + " closed_idle=" + std::to_string(s.closed_idle) +
+         " closed_slow=" + std::to_string(s.closed_slow) + " udp_datagrams=" + std::to_string(s.udp_datagrams) +
+         " udp_oversized=" + std::to_string(s.udp_oversized) + " accept_errors=" + std::to_string(s.accept_errors);
+}
+
+// TCP connections whose handshake completed since the start: the server must
+// accept (or refuse) each of them, even those closed while still queued.
+inline std::uint64_t& tcp_handshakes() {
+  static std::uint64_t n = 0;
+  return n;
+}
+
 // After an input whose client sockets are all closed.
 inline void require_bounded() {
+  require(eventually([] {
+            const echo::Stats s = server().stats();
+            return s.accepted + s.refused == tcp_handshakes();
+          }),
+          std::to_string(tcp_handshakes()) + " TCP handshakes, but the server accepted or refused only " +
+              std::to_string(server().stats().accepted + server().stats().refused) + " connections after " +
+              std::to_string(kDeadline.count()) + " s; server: " + stats_text());
   require(eventually([] { return server().stats().active == 0; }),
           "server still has " + std::to_string(server().stats().active) + " connections " +
               std::to_string(kDeadline.count()) + " s after the clients closed theirs");

@@ -92,6 +92,7 @@ Conn open_conn(bool once, int id) {
   // refusal comes as a RST, here already if the server was quick.
   if (err == ECONNRESET) c.end = Conn::End::kReset;
   require(err == 0 || err == ECONNRESET, "connect " + c.name + " to " + to.to_string() + ": " + errno_name(err));
+  ++tcp_handshakes();
   return c;
 }
 
@@ -177,7 +178,7 @@ void require_alive() {
     finish(c, unexpected);
     require(c.echoed == "alive" && c.end == Conn::End::kEof,
             c.name + ": '" + escaped(c.echoed) + "' came back, then " +
-                (c.end == Conn::End::kEof ? "EOF" : "ECONNRESET"));
+                (c.end == Conn::End::kEof ? "EOF" : "ECONNRESET") + "; server: " + stats_text());
     close_rst(c);
   }
 }

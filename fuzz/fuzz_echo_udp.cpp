@@ -10,8 +10,10 @@
 //    udp_oversized; udp_datagrams counts exactly the echoed ones;
 //  - after the input the process holds no socket it did not hold before, and
 //    the server still echoes (the markers, and a fresh socket's datagram).
-// Bursts are kept under 64 KiB so that no socket buffer can overflow: on
-// loopback every datagram then arrives, and a missing echo is a finding.
+// Bursts are kept under 64 KiB, and each operation ends once its echoes came
+// and its oversized datagrams were counted, so that no socket buffer can
+// overflow: on loopback every datagram then arrives, and a missing echo or
+// count is a finding.
 #include <fuzzer/FuzzedDataProvider.h>
 #include <sys/socket.h>
 
@@ -61,6 +63,7 @@ struct Client {
 struct Counts {
   std::uint64_t echoed = 0;
   std::uint64_t oversized = 0;
+  std::uint64_t oversized_before = 0;  // the server's udp_oversized when the input began
 };
 
 Endpoint server_udp() { return loopback_v4(server().ports().udp); }
@@ -113,6 +116,17 @@ void collect(Client& c) {
   }
 }
 
+// Reads the echoes that are due, then waits until the server has counted
+// every oversized datagram sent so far: then nothing of ours is in flight,
+// and no later send can overflow a socket buffer with what came before.
+void settle(Client& c, const Counts& counts) {
+  collect(c);
+  require(eventually([&] { return server().stats().udp_oversized - counts.oversized_before == counts.oversized; }),
+          c.name + ": " + std::to_string(counts.oversized) + " oversized datagrams sent, the server counted " +
+              std::to_string(server().stats().udp_oversized - counts.oversized_before) + " after " +
+              std::to_string(kDeadline.count()) + " s");
+}
+
 std::string datagram(FuzzedDataProvider& in, std::size_t budget) {
   // Mostly around the limit, sometimes up to the largest datagram.
   const std::size_t limit = std::min(budget, in.ConsumeBool() ? kMaxMessage + 16 : kLargest);
@@ -137,6 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const echo::Stats before = server().stats();
   std::vector<Client> clients;
   Counts counts;
+  counts.oversized_before = before.udp_oversized;
   int next_id = 1;
 
   for (std::size_t ops = 0; ops < kMaxOps && in.remaining_bytes() > 0; ++ops) {
@@ -151,7 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (op) {
       case Op::kRoundTrip:
         send_datagram(c, datagram(in, kLargest), counts);
-        collect(c);
+        settle(c, counts);
         break;
       case Op::kBurst: {
         const std::size_t n = in.ConsumeIntegralInRange<std::size_t>(1, kMaxBurst);
@@ -161,7 +176,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           budget -= bytes.size();
           send_datagram(c, bytes, counts);
         }
-        collect(c);
+        settle(c, counts);
         break;
       }
       case Op::kClose:
@@ -179,7 +194,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   clients.back().name = "udp liveness check";
   for (Client& c : clients) {
     send_datagram(c, "marker of " + c.name, counts);
-    collect(c);
+    settle(c, counts);
     char byte = 0;
     const ssize_t n = ::recv(c.fd.get(), &byte, 1, MSG_DONTWAIT);
     require(n < 0 && errno == EAGAIN, c.name + ": a datagram came after the marker's echo");
