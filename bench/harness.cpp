@@ -1,185 +1,58 @@
 #include "harness.hpp"
 
 #include <benchmark/benchmark.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <regex>
+#include <set>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "echo_probe.hpp"
 #include "echo_process.hpp"
+#include "exchange.hpp"
 #include "git_commit.hpp"
-#include "placement.hpp"
+#include "kernel_counters.hpp"
+#include "options.hpp"
+#include "results_file.hpp"
+#include "run_stats.hpp"
 #include "sockops.hpp"
+#include "syscall_counter.hpp"
 #include "sysinfo.hpp"
 #include "tcp_states.hpp"
+#include "watchdog.hpp"
 
 namespace sockchurn::bench {
 
 namespace {
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-struct Options {
-  std::optional<Endpoint> server;  // external sockchurn-echo
-  std::uint16_t server_once_port = 0;
-  std::vector<Placement> placements{Placement::same};
-  std::vector<std::size_t> payloads{64};
-  std::vector<int> threads{1, 2, 4, 8, 16};
-  unsigned echo_threads = 1;
-  std::string listen = "127.0.0.1";
-  std::string echo_binary;
-  int stall_timeout_s = 20;
-  std::uint64_t max_errors = 0;
-};
-
 const char* g_prog = "sockchurn";
-
-void print_help() {
-  std::printf(
-      "usage: %s [OPTIONS] [GOOGLE BENCHMARK FLAGS]\n"
-      "\n"
-      "Echo exchanges against sockchurn-echo, one benchmark per strategy x payload x\n"
-      "placement x client threads. Results in Google Benchmark's JSON with\n"
-      "--benchmark_out=FILE --benchmark_out_format=json.\n"
-      "\n"
-      "Options (general to specific):\n"
-      "  --server=HOST:PORT       use a sockchurn-echo started elsewhere (TCP echo and UDP\n"
-      "                           echo on PORT, TCP echo-once on PORT+1) instead of starting\n"
-      "                           the bundled one as a child process\n"
-      "  --server-once-port=N     the external server's TCP echo-once port (default PORT+1)\n"
-      "  --listen=ADDR            address the bundled server binds (default 127.0.0.1; ::1 for IPv6)\n"
-      "  --echo-threads=N         threads of the bundled server (default 1)\n"
-      "  --echo-binary=PATH       the sockchurn-echo to start (default: next to this binary)\n"
-      "  --placement=LIST         CPU placement(s): same (client and server on one CPU, the\n"
-      "                           default), split (different CPUs), free (unpinned)\n"
-      "  --payload=LIST           payload sizes in bytes (default 64), e.g. 64,1024\n"
-      "  --threads=LIST           client thread counts (default 1,2,4,8,16)\n"
-      "  --max-errors=N           failed exchanges tolerated in one run, all threads together\n"
-      "                           (counted by errno), before it ends in an error (default 0)\n"
-      "  --stall-timeout=SECONDS  give up if no exchange completes for this long (default 20)\n"
-      "  --help                   this text\n"
-      "\n"
-      "Exit status: 0 all benchmarks ran; 1 a benchmark ended in an error, or the echo\n"
-      "server could not be started or reached; 2 a bad flag; 3 a run stalled or its echo\n"
-      "server died (then no output file is written).\n"
-      "\n"
-      "Google Benchmark's own flags follow, e.g. --benchmark_filter=REGEX,\n"
-      "--benchmark_min_time=SECONDS (a plain number), --benchmark_repetitions=N,\n"
-      "--benchmark_out=FILE, --benchmark_out_format=json, --benchmark_list_tests.\n",
-      g_prog);
-}
-
-// "a,b,c" -> items; an empty item ("a,,b", "a,") is a usage error.
-std::vector<std::string_view> split_list(std::string_view flag, std::string_view text) {
-  const std::string whole(text);
-  std::vector<std::string_view> items;
-  for (;;) {
-    const auto comma = text.find(',');
-    items.push_back(text.substr(0, comma));
-    if (items.back().empty()) throw UsageError("--" + std::string(flag) + ": empty item in '" + whole + "'");
-    if (comma == std::string_view::npos) return items;
-    text.remove_prefix(comma + 1);
-  }
-}
-
-template <typename T>
-std::vector<T> parse_list(std::string_view flag, std::string_view text, T lo, T hi) {
-  std::vector<T> out;
-  for (const std::string_view item : split_list(flag, text)) {
-    T value{};
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (ec != std::errc() || end != item.data() + item.size() || value < lo || value > hi)
-      throw UsageError("--" + std::string(flag) + ": '" + std::string(item) + "' is not a number from " +
-                       std::to_string(lo) + " to " + std::to_string(hi));
-    out.push_back(value);
-  }
-  return out;
-}
-
-template <typename T>
-T parse_one(std::string_view flag, std::string_view text, T lo, T hi) {
-  const auto list = parse_list<T>(flag, text, lo, hi);
-  if (list.size() != 1) throw UsageError("--" + std::string(flag) + " takes one number");
-  return list.front();
-}
-
-// Takes the suite's own flags out of argv; leaves the rest for Google Benchmark.
-Options parse_own_flags(int& argc, char** argv) {
-  Options opt;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const auto eq = arg.find('=');
-    const std::string_view name = arg.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? std::string_view() : arg.substr(eq + 1);
-    const bool ours = name == "--server" || name == "--server-once-port" || name == "--listen" ||
-                      name == "--echo-threads" || name == "--echo-binary" || name == "--placement" ||
-                      name == "--payload" || name == "--threads" || name == "--max-errors" ||
-                      name == "--stall-timeout";
-    if (!ours) {
-      argv[kept++] = argv[i];
-      continue;
-    }
-    if (eq == std::string_view::npos || value.empty())
-      throw UsageError(std::string(name) + " needs a value: " + std::string(name) + "=...");
-    try {
-      if (name == "--server") opt.server = parse_endpoint(value);
-      if (name == "--listen") opt.listen = std::string(value), parse_host(value);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string(name) + ": " + e.what());
-    }
-    if (name == "--server-once-port") opt.server_once_port = parse_one<std::uint16_t>("server-once-port", value, 1, 65535);
-    if (name == "--echo-threads") opt.echo_threads = parse_one<unsigned>("echo-threads", value, 1, 64);
-    if (name == "--echo-binary") opt.echo_binary = value;
-    if (name == "--payload") opt.payloads = parse_list<std::size_t>("payload", value, 1, 1 << 20);
-    if (name == "--threads") opt.threads = parse_list<int>("threads", value, 1, 256);
-    if (name == "--max-errors") opt.max_errors = parse_one<std::uint64_t>("max-errors", value, 0, ~0ull);
-    if (name == "--stall-timeout") opt.stall_timeout_s = parse_one<int>("stall-timeout", value, 1, 3600);
-    if (name == "--placement") {
-      opt.placements.clear();
-      for (const std::string_view item : split_list("placement", value)) {
-        const auto p = parse_placement(item);
-        if (!p) throw UsageError("--placement: '" + std::string(item) + "' is not one of same, split, free");
-        opt.placements.push_back(*p);
-      }
-    }
-  }
-  argc = kept;
-  argv[argc] = nullptr;
-  return opt;
-}
-
-// Everything one benchmark run's threads add up, merged by the last thread
-// to finish so that percentiles come from all samples, not an average of
-// per-thread percentiles.
-struct ThreadTally {
-  std::vector<std::uint32_t> latency_ns;
-  std::int64_t cpu_ns = 0;
-  std::uint64_t stale = 0;
-  std::map<int, std::uint64_t> errors;
-};
 
 struct Target {
   Endpoint echo;       // TCP echo (UDP: the UDP echo)
   Endpoint echo_once;  // TCP echo-once
 };
 
+// One benchmark of the sweep: a variant at one payload and placement.
+struct Setup {
+  Variant variant;
+  std::size_t payload = 64;
+  Placement placement = Placement::same;
+  std::string name;  // without /real_time/threads:N
+};
+
+// The state one run's threads share; the first thread to begin a run and
+// the last to end it do the bookkeeping for all.
 struct Harness {
   Options opt;
   Protocol protocol = Protocol::tcp;
@@ -191,17 +64,20 @@ struct Harness {
   std::atomic<std::uint64_t> progress{0};
   std::atomic<bool> in_run{false};
   std::atomic<bool> failed{false};
+  std::atomic<bool> run_failed{false};  // some thread of the current run ended in an error
+  ResultsFile results_file;
   std::atomic<std::uint64_t> run_errors{0};  // failed exchanges of the current run, all threads
-  // The watchdog runs until churn_main ends it (before the Harness is gone).
-  std::mutex watchdog_mutex;
-  std::condition_variable watchdog_wake;
-  bool watchdog_stop = false;  // guarded by watchdog_mutex
   std::mutex run_mutex;
-  std::string run_name;  // guarded by run_mutex
+  // Guarded by run_mutex:
+  std::string run_name;
   int begun = 0, ended = 0;
-  ThreadTally merged;
+  Tally merged;
   std::int64_t wall0 = 0, client_cpu0 = 0, server_cpu0 = 0;
   MachineCpu machine0;
+  std::set<std::uint64_t> time_wait0;  // cookies of the TIME_WAIT sockets when the run began
+  // The namespace's counters when the run began; none if they cannot be
+  // read (the context's kernel_counters says why).
+  std::optional<CounterSnapshot> kernel0;
 };
 
 Harness& harness() {
@@ -211,6 +87,10 @@ Harness& harness() {
 
 std::int64_t server_cpu_ns(Harness& h) { return h.echo ? process_cpu_ns(h.echo->pid()) : -1; }
 
+const Endpoint& endpoint_for(const Harness& h, const Variant& v) {
+  return v.server_closes() ? h.target.echo_once : h.target.echo;
+}
+
 void fail(benchmark::State& state, const std::string& why) {
   Harness& h = harness();
   std::string text = why;
@@ -219,14 +99,29 @@ void fail(benchmark::State& state, const std::string& why) {
     if (h.echo && !h.echo->alive()) text += " (the echo server process has exited)";
   }
   h.failed = true;
+  h.run_failed = true;
   state.SkipWithError(text.c_str());
 }
 
-struct Setup {
-  ExchangeConfig exchange;
-  Placement placement = Placement::same;
-  std::string name;
-};
+std::set<std::uint64_t> time_wait_cookies() {
+  std::set<std::uint64_t> cookies;
+  for (const auto& s : list_tcp_sockets())
+    if (s.state == TcpState::time_wait) cookies.insert(s.cookie);
+  return cookies;
+}
+
+// The TIME_WAIT sockets toward or on the server's port that this run
+// created and that are still there at its end.
+TimeWaitCount time_wait_since(const std::set<std::uint64_t>& before, const Endpoint& server) {
+  TimeWaitCount n;
+  const std::uint16_t port = server.port();
+  for (const auto& s : list_tcp_sockets()) {
+    if (s.state != TcpState::time_wait || before.contains(s.cookie)) continue;
+    if (s.local.port() == port && s.local.same_host(server)) ++n.total, ++n.server_side;
+    else if (s.remote.port() == port && s.remote.same_host(server)) ++n.total;
+  }
+  return n;
+}
 
 void begin_run(const Setup& setup, int threads) {
   Harness& h = harness();
@@ -236,9 +131,16 @@ void begin_run(const Setup& setup, int threads) {
     pin_process(h.echo->pid(), h.plans.at(setup.placement).server);
     h.server_placement = setup.placement;
   }
-  h.merged = ThreadTally{};
+  h.merged = Tally{};
   h.run_errors = 0;
+  h.run_failed = false;
   h.run_name = setup.name + "/threads:" + std::to_string(threads);
+  if (h.protocol == Protocol::tcp) h.time_wait0 = time_wait_cookies();
+  try {
+    h.kernel0 = read_kernel_counters();
+  } catch (const std::exception&) {
+    h.kernel0.reset();
+  }
   h.wall0 = monotonic_ns();
   h.machine0 = machine_cpu();
   h.client_cpu0 = process_cpu_ns(::getpid());
@@ -246,73 +148,45 @@ void begin_run(const Setup& setup, int threads) {
   h.in_run = true;
 }
 
-double percentile_us(std::vector<std::uint32_t>& v, double q) {
-  if (v.empty()) return 0;
-  const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k] / 1000.0;
-}
-
-void end_run(benchmark::State& state, ThreadTally&& tally, const Setup& setup) {
+void end_run(benchmark::State& state, Tally&& tally, const Setup& setup) {
   Harness& h = harness();
   std::lock_guard lock(h.run_mutex);
-  ThreadTally& m = h.merged;
-  m.latency_ns.insert(m.latency_ns.end(), tally.latency_ns.begin(), tally.latency_ns.end());
-  m.cpu_ns += tally.cpu_ns;
-  m.stale += tally.stale;
-  for (auto [err, n] : tally.errors) m.errors[err] += n;
+  h.merged.merge(std::move(tally));
   if (++h.ended < state.threads()) return;
 
   // The last thread of the run reports for all of them (the other threads
   // leave these counters unset, and Google Benchmark sums over threads).
-  const double wall = static_cast<double>(monotonic_ns() - h.wall0);
-  const double exchanges = static_cast<double>(m.latency_ns.size());
-  const double client_cpu = static_cast<double>(process_cpu_ns(::getpid()) - h.client_cpu0);
-  auto& c = state.counters;
-  if (exchanges > 0) {
-    c["cpu_us_per_exchange"] = static_cast<double>(m.cpu_ns) / exchanges / 1000.0;
-    c["p50_us"] = percentile_us(m.latency_ns, 0.50);
-    c["p99_us"] = percentile_us(m.latency_ns, 0.99);
-    // The slowest cycle: rare stalls (a SYN dropped and retransmitted after
-    // 1 s) hide below p99 yet dominate the rate.
-    c["max_us"] = *std::max_element(m.latency_ns.begin(), m.latency_ns.end()) / 1000.0;
-  }
-  double server_cpu = 0;
-  if (h.echo) {
-    server_cpu = static_cast<double>(server_cpu_ns(h) - h.server_cpu0);
-    if (exchanges > 0) c["server_cpu_us_per_exchange"] = server_cpu / exchanges / 1000.0;
-  }
-  // CPUs' worth of busy time by anything but this process and its server:
-  // a run with a large value shared the machine.
+  RunClock clock;
+  clock.wall_ns = static_cast<double>(monotonic_ns() - h.wall0);
+  clock.client_cpu_ns = static_cast<double>(process_cpu_ns(::getpid()) - h.client_cpu0);
+  if (h.echo) clock.server_cpu_ns = static_cast<double>(server_cpu_ns(h) - h.server_cpu0);
   const MachineCpu machine = machine_cpu();
-  const double busy = static_cast<double>(machine.busy_ns - h.machine0.busy_ns);
-  c["foreign_cpu_load"] = wall > 0 ? std::max(0.0, busy - client_cpu - server_cpu) / wall : 0.0;
-  // CPUs' worth of time the hypervisor took from this VM during the run.
-  c["steal_cpu"] = wall > 0 ? static_cast<double>(machine.steal_ns - h.machine0.steal_ns) / wall : 0.0;
-  if (setup.exchange.protocol == Protocol::tcp) {
-    const std::uint16_t port = setup.exchange.server.port();
-    int tw = 0, tw_server = 0;
-    for (const auto& s : list_tcp_sockets()) {
-      if (s.state != TcpState::time_wait) continue;
-      if (s.local.port() == port && s.local.same_host(setup.exchange.server)) ++tw, ++tw_server;
-      else if (s.remote.port() == port && s.remote.same_host(setup.exchange.server)) ++tw;
+  clock.machine_busy_ns = static_cast<double>(machine.busy_ns - h.machine0.busy_ns);
+  clock.machine_steal_ns = static_cast<double>(machine.steal_ns - h.machine0.steal_ns);
+  std::optional<TimeWaitCount> tw;
+  if (h.protocol == Protocol::tcp) tw = time_wait_since(h.time_wait0, endpoint_for(h, setup.variant));
+  auto counters = run_counters(h.merged, clock, tw, h.protocol == Protocol::udp);
+  if (h.kernel0) {
+    try {
+      add_kernel_counters(counters, counter_delta(*h.kernel0, read_kernel_counters()), h.protocol,
+                          static_cast<double>(h.merged.latency_ns.size()));
+    } catch (const std::exception&) {
+      // Left out of the row; the context's kernel_counters names the problem.
     }
-    c["time_wait"] = tw;
-    c["time_wait_server"] = tw_server;
-  } else {
-    c["stale"] = static_cast<double>(m.stale);
   }
-  std::uint64_t errors = 0;
-  for (auto [err, n] : m.errors) {
-    c["errors_" + error_name(err)] = static_cast<double>(n);
-    errors += n;
-  }
-  c["errors"] = static_cast<double>(errors);
-  if (exchanges == 0 && errors > 0 && !state.error_occurred()) {
+  for (const auto& [name, value] : counters) state.counters[name] = value;
+  if (h.merged.latency_ns.empty() && !h.merged.errors.empty() && !h.run_failed) {
     std::string why = "no exchange completed:";
-    for (auto [err, n] : m.errors) why += " " + std::to_string(n) + " x " + error_name(err);
+    for (auto [err, n] : h.merged.errors) why += " " + std::to_string(n) + " x " + error_name(err);
     h.failed = true;
+    h.run_failed = true;
     state.SkipWithError(why.c_str());
+  }
+  if (h.run_failed) {
+    // Google Benchmark drops an errored run's counters: keep them, with the
+    // exchanges that completed before the error.
+    counters["exchanges"] = static_cast<double>(h.merged.latency_ns.size());
+    h.results_file.stash_errored(setup.name, state.threads(), std::move(counters));
   }
   h.begun = h.ended = 0;
   h.in_run = false;
@@ -323,14 +197,18 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
   pin_this_thread(h.plans.at(setup.placement).client);
   std::unique_ptr<Exchanger> ex;
   try {
-    ex = make_exchanger(setup.exchange);
+    ex = make_exchanger({setup.variant, setup.payload, endpoint_for(h, setup.variant)});
   } catch (const std::exception& e) {
     fail(state, std::string("setup: ") + e.what());
   }
   begin_run(setup, state.threads());
-  ThreadTally tally;
+  Tally tally;
   tally.latency_ns.reserve(1 << 16);
+  std::string why_not;
+  std::optional<SyscallCounter> syscalls = SyscallCounter::open(why_not);
+  tally.syscalls_counted = syscalls.has_value();
   const std::int64_t cpu0 = thread_cpu_ns();
+  if (syscalls) syscalls->start();
   for (auto _ : state) {
     const std::int64_t t0 = monotonic_ns();
     const Outcome o = ex->exchange();
@@ -350,6 +228,7 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
     tally.latency_ns.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(t1 - t0, UINT32_MAX)));
     h.progress.fetch_add(1, std::memory_order_relaxed);
   }
+  if (syscalls) tally.syscalls = syscalls->read();
   tally.cpu_ns = thread_cpu_ns() - cpu0;
   if (ex) tally.stale = ex->stale();
   state.counters["exchanges_per_s"] =
@@ -364,143 +243,203 @@ void apply_thread_sweep(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
-std::string variant_name(Protocol protocol, const Variant& v, std::size_t payload, Placement placement) {
-  std::string name = std::string(to_string(protocol)) + "/" + std::string(to_string(v.strategy));
-  if (has_closer(protocol, v.strategy)) name += "/closer:" + std::string(to_string(v.closer));
-  if (has_local_port(v.strategy)) name += "/port:" + std::string(to_string(v.local_port));
-  return name + "/payload:" + std::to_string(payload) + "/placement:" + std::string(to_string(placement));
+// Every benchmark of the sweep, in registration order; an engine that cannot
+// run here is left out with one line on stderr.
+std::vector<Setup> sweep(const Options& opt, Protocol protocol) {
+  std::map<Engine, std::string> unavailable;
+  for (const Variant& v : variants(protocol))
+    if (!unavailable.contains(v.engine)) unavailable[v.engine] = engine_unavailable(v.engine);
+  std::string left_out;
+  for (const auto& [engine, why] : unavailable) {
+    if (why.empty()) continue;
+    std::fprintf(stderr, "%s: the %s engine's benchmarks are left out: %s\n", g_prog,
+                 std::string(to_string(engine)).c_str(), why.c_str());
+    left_out += (left_out.empty() ? "" : "; ") + std::string(to_string(engine)) + ": " + why;
+  }
+  if (!left_out.empty()) benchmark::AddCustomContext("engines_left_out", left_out);
+  std::vector<Setup> setups;
+  for (Placement placement : opt.placements)
+    for (std::size_t payload : opt.payloads)
+      for (const Variant& v : variants(protocol))
+        if (unavailable.at(v.engine).empty())
+          setups.push_back({v, payload, placement,
+                          v.name() + "/payload:" + std::to_string(payload) + "/placement:" +
+                              std::string(to_string(placement))});
+  return setups;
 }
 
-// Ends the process (status 3) when a run makes no progress for the stall
-// timeout, or at once when the echo server child has died during a run (a
-// UDP client would wait for its echo forever). Google Benchmark writes its
-// output file only at the end, so such a run leaves no JSON.
-void watchdog(int stall_timeout_s) {
-  Harness& h = harness();
-  std::uint64_t last = h.progress.load();
-  int stalled = 0;
-  for (;;) {
-    {
-      std::unique_lock lock(h.watchdog_mutex);
-      if (h.watchdog_wake.wait_for(lock, std::chrono::seconds(1), [&] { return h.watchdog_stop; })) return;
+// Google Benchmark's --benchmark_filter as it applies it: an extended regex
+// searched in the full run name; "" and "all" select everything; a leading
+// '-' negates.
+class Selection {
+ public:
+  explicit Selection(std::string filter) {
+    if (filter.empty() || filter == "all") filter = ".";
+    negate_ = filter.front() == '-';
+    if (negate_) filter.erase(0, 1);
+    try {
+      re_ = std::regex(filter, std::regex::extended);
+    } catch (const std::regex_error&) {
+      throw UsageError("--benchmark_filter: '" + filter + "' is not a valid regular expression");
     }
-    const std::uint64_t now = h.progress.load();
-    stalled = (h.in_run && now == last) ? stalled + 1 : 0;
-    last = now;
-    std::string run;
-    bool server_dead = false;
-    {
-      std::lock_guard lock(h.run_mutex);
-      run = h.run_name;
-      server_dead = h.in_run && h.echo && !h.echo->alive();
-    }
-    if (server_dead) {
-      std::fprintf(stderr, "%s: the echo server exited during %s; giving up\n", g_prog, run.c_str());
-      std::_Exit(3);
-    }
-    if (stalled < stall_timeout_s) continue;
-    std::fprintf(stderr,
-                 "%s: no exchange completed for %d s in %s: the echo server stopped answering "
-                 "(lost datagram, hung or dead server); giving up\n",
-                 g_prog, stall_timeout_s, run.c_str());
-    if (h.echo) ::kill(h.echo->pid(), SIGKILL);
-    std::_Exit(3);
   }
+  bool any(const Setup& s, const std::vector<int>& threads) const {
+    return std::ranges::any_of(threads, [&](int t) {
+      return std::regex_search(s.name + "/real_time/threads:" + std::to_string(t), re_) != negate_;
+    });
+  }
+
+ private:
+  std::regex re_;
+  bool negate_ = false;
+};
+
+bool asks_for_list(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--benchmark_list_tests" || a == "--benchmark_list_tests=true" || a == "--benchmark_list_tests=1") return true;
+  }
+  return false;
+}
+
+// Starts the bundled server (or takes --server) and probes the ports the
+// selected benchmarks use. Throws std::runtime_error with a one-line reason.
+void reach_server(Harness& h, bool need_echo, bool need_once) {
+  if (h.opt.server) {
+    h.target.echo = *h.opt.server;
+    h.target.echo_once = with_port(*h.opt.server, h.opt.server_once_port ? h.opt.server_once_port
+                                                                          : static_cast<std::uint16_t>(h.opt.server->port() + 1));
+  } else {
+    const std::string binary = h.opt.echo_binary.empty() ? echo_binary_beside_self(SOCKCHURN_ECHO_FALLBACK) : h.opt.echo_binary;
+    if (::access(binary.c_str(), X_OK) != 0) throw std::runtime_error("cannot execute the echo server " + binary + ": " + error_name(errno));
+    h.echo = std::make_unique<EchoProcess>(
+        binary, std::vector<std::string>{"--listen=" + h.opt.listen, "--threads=" + std::to_string(h.opt.echo_threads)});
+    const Endpoint host = parse_host(h.opt.listen);
+    h.target.echo = with_port(host, h.protocol == Protocol::tcp ? h.echo->ports().tcp : h.echo->ports().udp);
+    h.target.echo_once = with_port(host, h.echo->ports().tcp_once);
+  }
+  if (need_echo) probe_echo(h.protocol, h.target.echo);
+  if (need_once) probe_echo(h.protocol, h.target.echo_once);
+}
+
+void add_run_context(const Harness& h) {
+  add_machine_context();
+  benchmark::AddCustomContext("strategy_roles", strategy_roles());
+  std::string why_not;
+  const bool countable = SyscallCounter::open(why_not).has_value();
+  benchmark::AddCustomContext("syscall_counter", countable ? "raw_syscalls:sys_enter per benchmark thread (perf_event_open)"
+                                                           : "unavailable: " + why_not);
+  std::string kernel = "the namespace's /proc/net/snmp and /proc/net/netstat, client and server together";
+  try {
+    read_kernel_counters();
+  } catch (const std::exception& e) {
+    kernel = std::string("unavailable: ") + e.what();
+  }
+  benchmark::AddCustomContext("kernel_counters", kernel);
+  const bool external = !h.echo;
+  benchmark::AddCustomContext("echo_server", external ? "external" : "bundled sockchurn-echo, child process");
+  benchmark::AddCustomContext("echo_address", h.target.echo.to_string());
+  benchmark::AddCustomContext("echo_threads", external ? "?" : std::to_string(h.opt.echo_threads));
+  benchmark::AddCustomContext("address_family", h.target.echo.family() == AF_INET6 ? "ipv6" : "ipv4");
+  std::string payloads, placements;
+  for (std::size_t p : h.opt.payloads) payloads += (payloads.empty() ? "" : ",") + std::to_string(p);
+  for (const auto& [p, plan] : h.plans) {
+    std::string text = std::string(to_string(p)) + ": " + plan.describe;
+    if (external) text = std::string(to_string(p)) + ": client only (" + plan.describe +
+                         "); the external server's CPUs are not controlled";
+    placements += (placements.empty() ? "" : "; ") + text;
+  }
+  benchmark::AddCustomContext("payloads", payloads);
+  benchmark::AddCustomContext("placement", placements);
 }
 
 }  // namespace
 
 void add_machine_context() {
-  benchmark::AddCustomContext("kernel", kernel_release());
-  benchmark::AddCustomContext("cpu_model", cpu_model());
-  benchmark::AddCustomContext("cores", std::to_string(std::thread::hardware_concurrency()));
-  for (const char* name : {"net.ipv4.tcp_tw_reuse", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_fin_timeout",
-                           "net.core.somaxconn", "net.ipv4.tcp_max_tw_buckets"})
-    benchmark::AddCustomContext(std::string("sysctl.") + name, read_sysctl(name));
-  const std::string interfaces = network_interfaces();
-  benchmark::AddCustomContext("network_interfaces", interfaces);
-  benchmark::AddCustomContext("isolation", interfaces == "lo" ? "private network namespace (loopback only)"
-                                                              : "shared network namespace");
+  for (const auto& [key, value] : machine_context()) benchmark::AddCustomContext(key, value);
+  const std::optional<bool> host = in_host_network_namespace();
+  std::string isolation = !host ? "unknown (may be the host's network namespace)"
+                          : *host ? "shared network namespace (the host's)"
+                          : network_interfaces() == "lo" ? "private network namespace (loopback only)"
+                                                         : "private network namespace (" + network_interfaces() + ")";
+  benchmark::AddCustomContext("isolation", isolation);
   benchmark::AddCustomContext("git_commit", SOCKCHURN_GIT_COMMIT);
 }
 
-int churn_main(int argc, char** argv, Protocol protocol, const std::vector<Variant>& variants) {
+int churn_main(int argc, char** argv, Protocol protocol) {
   if (const char* slash = std::strrchr(argv[0], '/')) g_prog = slash + 1;
   else g_prog = argv[0];
   Harness& h = harness();
   h.protocol = protocol;
+  const bool listing = asks_for_list(argc, argv);
+  const bool json_file = wants_json_file(argc, argv);
   try {
-    h.opt = parse_own_flags(argc, argv);
+    h.opt = parse_options(argc, argv, protocol);
     for (Placement p : h.opt.placements) h.plans.emplace(p, cpu_plan(p));
-    if (protocol == Protocol::udp)
-      for (std::size_t p : h.opt.payloads)
-        if (p > 65507) throw UsageError("--payload: " + std::to_string(p) + " bytes do not fit a UDP datagram (max 65507)");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", g_prog, e.what());
     return 2;
   }
-  benchmark::Initialize(&argc, argv, print_help);
+  benchmark::Initialize(&argc, argv, [] { std::fputs(options_help(g_prog).c_str(), stdout); });
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 
+  const std::vector<Setup> setups = sweep(h.opt, protocol);
+  bool need_echo = false, need_once = false;
+  std::vector<std::string> groups;
   try {
-    if (h.opt.server) {
-      h.target.echo = *h.opt.server;
-      h.target.echo_once = with_port(*h.opt.server, h.opt.server_once_port ? h.opt.server_once_port
-                                                                            : static_cast<std::uint16_t>(h.opt.server->port() + 1));
-    } else {
-      const std::string binary = h.opt.echo_binary.empty() ? echo_binary_beside_self(SOCKCHURN_ECHO_FALLBACK) : h.opt.echo_binary;
-      if (::access(binary.c_str(), X_OK) != 0) throw std::runtime_error("cannot execute the echo server " + binary + ": " + error_name(errno));
-      h.echo = std::make_unique<EchoProcess>(
-          binary, std::vector<std::string>{"--listen=" + h.opt.listen, "--threads=" + std::to_string(h.opt.echo_threads)});
-      const Endpoint host = parse_host(h.opt.listen);
-      h.target.echo = with_port(host, protocol == Protocol::tcp ? h.echo->ports().tcp : h.echo->ports().udp);
-      h.target.echo_once = with_port(host, h.echo->ports().tcp_once);
+    const Selection selection(benchmark::GetBenchmarkFilter());
+    for (const Setup& s : setups) {
+      if (!selection.any(s, h.opt.threads)) continue;
+      (s.variant.server_closes() ? need_once : need_echo) = true;
+      if (std::find(groups.begin(), groups.end(), s.variant.group_regex()) == groups.end())
+        groups.push_back(s.variant.group_regex());
     }
-    probe_echo(protocol, h.target.echo);
-    if (protocol == Protocol::tcp) probe_echo(protocol, h.target.echo_once);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", g_prog, e.what());
-    return 1;
+    return 2;
+  }
+  if (h.opt.list_groups) {
+    for (const std::string& g : groups) std::printf("%s\n", g.c_str());
+    return 0;
+  }
+  if (!listing) {
+    if (in_host_network_namespace().value_or(true))
+      std::fprintf(stderr,
+                   "%s: warning: running in the host's network namespace (or one with other interfaces): churn "
+                   "fills its TIME_WAIT table, and TIME_WAIT left by others skews the port search; run inside "
+                   "'unshare -n' as scripts/bench does\n",
+                   g_prog);
+    try {
+      reach_server(h, need_echo, need_once);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\n", g_prog, e.what());
+      return 1;
+    }
+    add_run_context(h);
   }
 
-  add_machine_context();
-  benchmark::AddCustomContext("echo_server", h.echo ? "bundled sockchurn-echo, child process" : "external");
-  benchmark::AddCustomContext("echo_address", h.target.echo.to_string());
-  benchmark::AddCustomContext("echo_threads", h.echo ? std::to_string(h.opt.echo_threads) : "?");
-  benchmark::AddCustomContext("address_family", h.target.echo.family() == AF_INET6 ? "ipv6" : "ipv4");
-  std::string payloads, placements;
-  for (std::size_t p : h.opt.payloads) payloads += (payloads.empty() ? "" : ",") + std::to_string(p);
-  for (const auto& [p, plan] : h.plans) placements += (placements.empty() ? "" : "; ") + std::string(to_string(p)) + ": " + plan.describe;
-  benchmark::AddCustomContext("payloads", payloads);
-  benchmark::AddCustomContext("placement", placements);
+  for (const Setup& s : setups) benchmark::RegisterBenchmark(s.name.c_str(), run_exchanges, s)->Apply(apply_thread_sweep);
 
-  for (Placement placement : h.opt.placements)
-    for (std::size_t payload : h.opt.payloads)
-      for (const Variant& v : variants) {
-        Setup setup;
-        setup.exchange.protocol = protocol;
-        setup.exchange.strategy = v.strategy;
-        setup.exchange.closer = v.closer;
-        setup.exchange.local_port = v.local_port;
-        setup.exchange.payload = payload;
-        setup.exchange.server =
-            (protocol == Protocol::tcp && v.closer == Closer::server && has_closer(protocol, v.strategy))
-                ? h.target.echo_once
-                : h.target.echo;
-        setup.placement = placement;
-        setup.name = variant_name(protocol, v, payload, placement);
-        benchmark::RegisterBenchmark(setup.name.c_str(), run_exchanges, setup)->Apply(apply_thread_sweep);
-      }
-
-  std::thread watch(watchdog, h.opt.stall_timeout_s);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
   {
-    std::lock_guard lock(h.watchdog_mutex);
-    h.watchdog_stop = true;
+    WatchdogProbe probe;
+    probe.progress = [&h] { return h.progress.load(); };
+    probe.in_run = [&h] { return h.in_run.load(); };
+    probe.run_name = [&h] {
+      std::lock_guard lock(h.run_mutex);
+      return h.run_name;
+    };
+    probe.server_dead = [&h] {
+      std::lock_guard lock(h.run_mutex);
+      return h.in_run && h.echo && !h.echo->alive();
+    };
+    probe.before_exit = [&h] {
+      if (h.echo) ::kill(h.echo->pid(), SIGKILL);
+    };
+    const Watchdog watchdog(g_prog, h.opt.stall_timeout_s, std::move(probe));
+    if (json_file) benchmark::RunSpecifiedBenchmarks(nullptr, &h.results_file);
+    else benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
   }
-  h.watchdog_wake.notify_all();
-  watch.join();
   if (h.echo) {
     std::lock_guard lock(h.run_mutex);
     if (!h.echo->alive()) {

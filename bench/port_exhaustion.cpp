@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -32,7 +31,8 @@
 #include "echo_probe.hpp"
 #include "placement.hpp"
 #include "sockops.hpp"
-#include "strategies.hpp"
+#include "exchange.hpp"
+#include "flags.hpp"
 #include "sysinfo.hpp"
 #include "tcp_states.hpp"
 
@@ -40,7 +40,7 @@ namespace {
 
 using namespace sockchurn;
 
-constexpr const char* kUsage = R"(usage: port_exhaustion --server=HOST:PORT [OPTIONS]
+constexpr const char* kAbout = R"(usage: port_exhaustion --server=HOST:PORT [OPTIONS]
 
 Runs one TCP strategy (client closes first, one thread, 64-byte echo) against
 a sockchurn-echo for a fixed time and records, per second: exchanges
@@ -50,34 +50,18 @@ failed exchange it sleeps 1 ms and goes on. Writes JSON (context and series).
 Meant to run in the client namespace of scripts/netns; see
 docs/beyond-loopback.md.
 
-  --server=HOST:PORT   the echo server's TCP echo port (required)
-  --strategy=NAME      fresh_close (FIN, TIME_WAIT on the client; default),
-                       fresh_linger0 (SO_LINGER {1,0}: RST), reuse_unspec
-                       (one socket, connect(AF_UNSPEC) after each exchange: RST)
-  --seconds=N          how long to run, 1 to 3600 (default 30)
-  --payload=BYTES      echo size (default 64)
-  --placement=P        this client's CPU: same or split (the first allowed CPU,
-                       as the benchmarks pin their client; the server is placed
-                       by whoever starts it, e.g. scripts/netns), free (unpinned)
-  --delay-ms=MS        the one-way delay of the path, recorded in the context
-                       (scripts/netns --delay); not applied by this program
-  --context=KEY=VALUE  an extra context entry (repeatable)
-  -o FILE              write the JSON to FILE (default: standard output)
-  --quiet              no per-second progress on standard error
-  --help               this text
+Options (--flag=VALUE or --flag VALUE):
+)";
 
+constexpr const char* kExit = R"(
 Exit status: 0 after the run, 1 if the server cannot be reached or the output
 cannot be written, 2 for a bad flag, 3 if an exchange hangs past the end.
 )";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 struct Options {
   Endpoint server;
   bool have_server = false;
-  Strategy strategy = Strategy::fresh_close;
+  const StrategyInfo* strategy = nullptr;
   int seconds = 30;
   std::size_t payload = 64;
   Placement placement = Placement::same;
@@ -85,73 +69,69 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> context;
   std::string output;
   bool quiet = false;
+  bool help = false;
 };
 
-template <typename T>
-T parse_number(std::string_view flag, std::string_view text, T lo, T hi) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < lo || value > hi)
-    throw UsageError(std::string(flag) + ": '" + std::string(text) + "' is not a number from " + std::to_string(lo) +
-                     " to " + std::to_string(hi));
-  return value;
+// The strategies that churn connections: every TCP strategy but the references.
+std::vector<const StrategyInfo*> churn_strategies() {
+  std::vector<const StrategyInfo*> out;
+  for (const StrategyInfo& s : strategies())
+    if (s.protocol == Protocol::tcp && s.role != Role::reference) out.push_back(&s);
+  return out;
 }
 
-Options parse_args(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);  // NOLINT(concurrency-mt-unsafe): no other thread exists yet
-    }
-    if (arg == "--quiet") {
-      o.quiet = true;
-      continue;
-    }
-    if (arg == "-o") {
-      if (i + 1 >= argc) throw UsageError("-o needs a file name");
-      o.output = argv[++i];
-      continue;
-    }
-    const auto eq = arg.find('=');
-    const std::string_view flag = arg.substr(0, eq);
-    if (eq == std::string_view::npos || eq + 1 == arg.size())
-      throw UsageError("unknown argument '" + std::string(arg) + "' (flags take --flag=VALUE; see --help)");
-    const std::string_view value = arg.substr(eq + 1);
-    if (flag == "--server") {
-      try {
-        o.server = parse_endpoint(value);
-      } catch (const std::invalid_argument& e) {
-        throw UsageError(std::string("--server: ") + e.what());
-      }
-      o.have_server = true;
-    } else if (flag == "--strategy") {
-      if (value == "fresh_close") o.strategy = Strategy::fresh_close;
-      else if (value == "fresh_linger0") o.strategy = Strategy::fresh_linger0;
-      else if (value == "reuse_unspec") o.strategy = Strategy::reuse_unspec;
-      else throw UsageError("--strategy: '" + std::string(value) + "' is not one of fresh_close, fresh_linger0, reuse_unspec");
-    } else if (flag == "--seconds") {
-      o.seconds = parse_number<int>(flag, value, 1, 3600);
-    } else if (flag == "--payload") {
-      o.payload = parse_number<std::size_t>(flag, value, 1, 1 << 20);
-    } else if (flag == "--placement") {
-      const auto p = parse_placement(value);
-      if (!p) throw UsageError("--placement: '" + std::string(value) + "' is not one of same, split, free");
-      o.placement = *p;
-    } else if (flag == "--delay-ms") {
-      parse_number<double>(flag, value, 0, 1e6);
-      o.delay_ms = std::string(value);
-    } else if (flag == "--context") {
-      const auto kv = value.find('=');
-      if (kv == 0 || kv == std::string_view::npos) throw UsageError("--context: '" + std::string(value) + "' is not KEY=VALUE");
-      o.context.emplace_back(value.substr(0, kv), value.substr(kv + 1));
-    } else {
-      throw UsageError("unknown flag '" + std::string(flag) + "' (see --help)");
-    }
-  }
-  if (!o.have_server) throw UsageError("--server=HOST:PORT is required (the echo server's TCP echo port)");
-  return o;
+std::string churn_strategy_names() {
+  std::string names;
+  for (const StrategyInfo* s : churn_strategies()) names += (names.empty() ? "" : ", ") + std::string(s->name);
+  return names;
+}
+
+Flags flag_table(Options& o) {
+  Flags f;
+  f.value("--server", "HOST:PORT", "the echo server's TCP echo port (required)",
+          [&o](std::string_view v) {
+            o.server = parse_endpoint(v);
+            o.have_server = true;
+          })
+      .value("--strategy", "NAME", "one of " + churn_strategy_names() + "\n(default: the first)",
+             [&o](std::string_view v) {
+               o.strategy = find_strategy(Protocol::tcp, v);
+               if (o.strategy == nullptr || o.strategy->role == Role::reference)
+                 throw UsageError("--strategy: '" + std::string(v) + "' is not one of " + churn_strategy_names());
+             })
+      .value("--seconds", "N", "how long to run, 1 to 3600 (default 30)",
+             [&o](std::string_view v) { o.seconds = parse_number<int>("--seconds", v, 1, 3600); })
+      .value("--payload", "BYTES", "echo size (default 64)",
+             [&o](std::string_view v) { o.payload = parse_number<std::size_t>("--payload", v, 1, 1 << 20); })
+      .value("--placement", "P",
+             "this client's CPU: same or split (the first allowed CPU,\n"
+             "as the benchmarks pin their client; the server is placed\n"
+             "by whoever starts it, e.g. scripts/netns), free (unpinned)",
+             [&o](std::string_view v) {
+               const auto p = parse_placement(v);
+               if (!p) throw UsageError("--placement: '" + std::string(v) + "' is not one of same, split, free");
+               o.placement = *p;
+             })
+      .value("--delay-ms", "MS",
+             "the one-way delay of the path, recorded in the context\n"
+             "(scripts/netns --delay); not applied by this program",
+             [&o](std::string_view v) {
+               parse_number<double>("--delay-ms", v, 0, 1e6);
+               o.delay_ms = std::string(v);
+             })
+      .value("--context", "KEY=VALUE", "an extra context entry (repeatable)",
+             [&o](std::string_view v) {
+               const auto kv = v.find('=');
+               if (kv == 0 || kv == std::string_view::npos) throw UsageError("--context: '" + std::string(v) + "' is not KEY=VALUE");
+               o.context.emplace_back(v.substr(0, kv), v.substr(kv + 1));
+             })
+      .value("--output", "FILE", "write the JSON to FILE (default: standard output)",
+             [&o](std::string_view v) { o.output = std::string(v); })
+      .alias("-o", "--output")
+      .toggle("--quiet", "no per-second progress on standard error", [&o] { o.quiet = true; })
+      .toggle("--help", "this text", [&o] { o.help = true; })
+      .alias("-h", "--help");
+  return f;
 }
 
 struct Second {
@@ -240,17 +220,22 @@ std::string to_json(const std::vector<std::pair<std::string, std::string>>& cont
 int main(int argc, char** argv) {
   const char* prog = "port_exhaustion";
   Options opt;
+  const Flags flags = flag_table(opt);
   try {
-    opt = parse_args(argc, argv);
+    flags.parse(argc, argv);
+    if (opt.help) {
+      std::fputs((kAbout + flags.help() + kExit).c_str(), stdout);
+      return 0;
+    }
+    if (!opt.have_server) throw UsageError("--server=HOST:PORT is required (the echo server's TCP echo port)");
+    if (opt.strategy == nullptr) opt.strategy = churn_strategies().front();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", prog, e.what());
     return 2;
   }
 
   ExchangeConfig cfg;
-  cfg.protocol = Protocol::tcp;
-  cfg.strategy = opt.strategy;
-  cfg.closer = Closer::client;
+  cfg.variant = {opt.strategy, Closer::client, LocalPort::ephemeral};
   cfg.payload = opt.payload;
   cfg.server = opt.server;
   std::unique_ptr<Exchanger> ex;
@@ -267,10 +252,8 @@ int main(int argc, char** argv) {
       {"program", "port_exhaustion"},
       {"date", utc_now()},
       {"host", host_name()},
-      {"kernel", kernel_release()},
-      {"cpu_model", cpu_model()},
       {"protocol", "tcp"},
-      {"strategy", std::string(to_string(opt.strategy))},
+      {"strategy", std::string(opt.strategy->name)},
       {"closer", "client"},
       {"threads", "1"},
       {"payload", std::to_string(opt.payload)},
@@ -278,13 +261,9 @@ int main(int argc, char** argv) {
       {"server", opt.server.to_string()},
       {"address_family", opt.server.family() == AF_INET6 ? "ipv6" : "ipv4"},
       {"seconds", std::to_string(opt.seconds)},
-      {"network_interfaces", network_interfaces()},
   };
+  for (auto& kv : machine_context()) context.push_back(std::move(kv));
   if (opt.delay_ms) context.emplace_back("delay_ms_each_way", *opt.delay_ms);
-  // Read in this process's network namespace: the values this run saw.
-  for (const char* name : {"net.ipv4.ip_local_port_range", "net.ipv4.tcp_tw_reuse", "net.ipv4.tcp_fin_timeout",
-                           "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_syn_retries"})
-    context.emplace_back(std::string("sysctl.") + name, read_sysctl(name));
   for (const auto& kv : opt.context) context.push_back(kv);
 
   // A hung exchange (server gone, SYNs dropped) must not hold the run open:
@@ -331,7 +310,7 @@ int main(int argc, char** argv) {
         std::string errs;
         for (const auto& [name, n] : cur.errors) errs += " " + name + "=" + std::to_string(n);
         std::fprintf(stderr, "%s: %4zu s  %s  exchanges %6llu  time_wait %5d%s\n", prog, series.size() + 1,
-                     std::string(to_string(opt.strategy)).c_str(), static_cast<unsigned long long>(cur.exchanges),
+                     std::string(opt.strategy->name).c_str(), static_cast<unsigned long long>(cur.exchanges),
                      cur.time_wait, errs.c_str());
       }
       series.push_back(std::move(cur));

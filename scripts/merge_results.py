@@ -11,6 +11,41 @@ import json
 import sys
 
 
+def close_truncated(text):
+    """A results file whose writer was stopped mid-run (watchdog exit 3, a
+    signal, a crash) ends after its last finished row: the benchmark binaries
+    flush after every row. Close its list and object; None if that does not
+    make it JSON (the file was cut somewhere else)."""
+    body = text.rstrip()
+    if body.endswith(","):
+        body = body[:-1]
+    try:
+        doc = json.loads(body + "\n  ]\n}\n")
+    except json.JSONDecodeError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def load(path):
+    """(document, truncated) of one part; exits with one line if unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        sys.exit(f"merge_results.py: {path}: {e}")
+    truncated = False
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        doc = close_truncated(text)
+        if doc is None:
+            sys.exit(f"merge_results.py: {path}: not JSON: {e}")
+        truncated = True
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        sys.exit(f"merge_results.py: {path}: not a Google Benchmark JSON file (no 'benchmarks' list)")
+    return doc, truncated
+
+
 def merge(documents, extra_context):
     """Return one Google Benchmark document made of `documents` (dicts)."""
     context = {}
@@ -43,13 +78,10 @@ def main():
     args = parser.parse_args()
     documents = []
     for path in args.inputs:
-        try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except (OSError, json.JSONDecodeError) as e:
-            sys.exit(f"merge_results.py: {path}: {e}")
-        if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-            sys.exit(f"merge_results.py: {path}: not a Google Benchmark JSON file (no 'benchmarks' list)")
+        doc, truncated = load(path)
+        if truncated:
+            print(f"merge_results.py: {path}: cut short after {len(doc['benchmarks'])} finished rows; "
+                  "keeping them", file=sys.stderr)
         documents.append(doc)
     extra = {}
     for item in args.context:

@@ -17,6 +17,9 @@
 
 #include <boost/asio.hpp>
 
+#include "fd.hpp"
+#include "sockops.hpp"
+
 namespace sockchurn::echo {
 namespace {
 
@@ -59,11 +62,6 @@ constexpr auto kAcceptBackoff = 100ms;             // after EMFILE and other per
 // between 1 and 1 + 1/kSweepsPerTimeout timeouts after its last activity.
 constexpr std::uint32_t kSweepsPerTimeout = 4;
 
-std::string errno_name(int err) {
-  if (const char* name = strerrorname_np(err)) return name;
-  return "E" + std::to_string(err);
-}
-
 template <typename Endpoint>
 std::string endpoint_text(const Endpoint& ep) {
   const auto addr = ep.address();
@@ -77,10 +75,7 @@ void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memor
 // read or write completes (EOF, EPIPE) and the coroutine ends. With `abort`
 // the final close() sends RST and leaves no TIME_WAIT; used for idle peers.
 void shut_down(int fd, bool abort) {
-  if (abort) {
-    const linger lg{1, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-  }
+  if (abort) try_set_linger0(fd);
   ::shutdown(fd, SHUT_RDWR);
 }
 

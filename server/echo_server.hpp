@@ -86,7 +86,6 @@ class BackgroundServer {
   BackgroundServer& operator=(const BackgroundServer&) = delete;
   ~BackgroundServer();
 
-  Server& server() noexcept { return server_; }
   Ports ports() const { return server_.ports(); }
   Stats stats() const { return server_.stats(); }
 

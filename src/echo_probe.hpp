@@ -4,7 +4,7 @@
 #pragma once
 
 #include "endpoint.hpp"
-#include "strategies.hpp"
+#include "registry.hpp"
 
 namespace sockchurn {
 

@@ -31,8 +31,8 @@ class Fd {
 
   int get() const noexcept { return fd_; }
   explicit operator bool() const noexcept { return fd_ >= 0; }
-  int release() noexcept { return std::exchange(fd_, -1); }
   // Closes the current descriptor (if any) and takes `fd`.
+  int release() noexcept { return std::exchange(fd_, -1); }
   void reset(int fd = -1) noexcept;
 
  private:

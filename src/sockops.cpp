@@ -26,15 +26,17 @@ Fd make_socket(int family, int type) {
   return Fd(check(::socket(family, type | SOCK_CLOEXEC, 0), "socket"));
 }
 
-void set_linger0(int fd) {
-  const linger lg{1, 0};
-  check(::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), "setsockopt(SO_LINGER)");
+int open_socket(Fd& fd, int family, int type) noexcept {
+  fd.reset(::socket(family, type | SOCK_CLOEXEC, 0));
+  return fd ? 0 : errno;
 }
 
-void set_reuseaddr(int fd) {
-  const int one = 1;
-  check(::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), "setsockopt(SO_REUSEADDR)");
+int try_set_linger0(int fd) noexcept {
+  const linger lg{1, 0};
+  return ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
+
+void set_linger0(int fd) { check(try_set_linger0(fd), "setsockopt(SO_LINGER)"); }
 
 namespace {
 void set_timeout(int fd, int option, const char* call, std::chrono::microseconds timeout) {
@@ -104,6 +106,16 @@ int read_eof(int fd) noexcept {
     if (n == 0) return 0;
     if (n > 0) return kUnexpectedData;
     if (errno != EINTR) return errno;
+  }
+}
+
+
+void bind_explicit_port(int fd, int type, const Endpoint& server) {
+  const Endpoint any = parse_host(server.family() == AF_INET6 ? "::" : "0.0.0.0");
+  for (int attempt = 0;; ++attempt) {
+    const Endpoint local = with_port(any, find_free_port(any, type));
+    if (::bind(fd, local.sa(), local.len) == 0) return;
+    if (errno != EADDRINUSE || attempt == 20) throw_errno("bind");
   }
 }
 

@@ -30,8 +30,13 @@ int disconnect(int fd, socklen_t len = sizeof(sockaddr_storage)) noexcept;
 // socket(family, type | SOCK_CLOEXEC, 0); throws on failure.
 Fd make_socket(int family, int type);
 
-void set_linger0(int fd);  // SO_LINGER {1, 0}: close() sends RST
-void set_reuseaddr(int fd);
+// socket() as an error value (0 or errno): running out of descriptors is an
+// outcome of churn, not a programming error.
+int open_socket(Fd& fd, int family, int type) noexcept;
+
+// SO_LINGER {1, 0}: close() sends RST. try_: setsockopt's return value.
+int try_set_linger0(int fd) noexcept;
+void set_linger0(int fd);
 void set_recv_timeout(int fd, std::chrono::microseconds timeout);  // SO_RCVTIMEO
 void set_send_timeout(int fd, std::chrono::microseconds timeout);  // SO_SNDTIMEO
 void bind_to(int fd, const Endpoint& local);  // throws on failure
@@ -39,6 +44,12 @@ void bind_to(int fd, const Endpoint& local);  // throws on failure
 // A port on `host` that was free a moment ago (bind port 0 on a throwaway
 // socket of `type`, read it back, close). Racy by nature: callers retry.
 std::uint16_t find_free_port(const Endpoint& host, int type);
+
+// Binds `fd` (of socket `type`) to an explicit port on the wildcard address
+// of the server's family, chosen free a moment before (retried: another
+// socket may take it in between). An explicit port, unlike bind(port 0), is
+// kept across connect(AF_UNSPEC).
+void bind_explicit_port(int fd, int type, const Endpoint& server);
 
 // Return 0, or errno on failure.
 int connect_to(int fd, const Endpoint& peer) noexcept;

@@ -1,5 +1,8 @@
 #include "sysinfo.hpp"
 
+#include <thread>
+
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +51,16 @@ std::string network_interfaces() {
   return names.empty() ? "?" : names;
 }
 
+std::optional<bool> in_host_network_namespace() {
+  struct stat self {}, host{};
+  if (::stat("/proc/self/ns/net", &self) == 0 && ::stat("/proc/1/ns/net", &host) == 0)
+    return self.st_ino == host.st_ino && self.st_dev == host.st_dev;
+  std::istringstream names(network_interfaces());
+  for (std::string name; std::getline(names, name, ',');)
+    if (name != "lo" && !name.starts_with("scv")) return std::nullopt;
+  return false;
+}
+
 namespace {
 std::int64_t read_clock(clockid_t id) {
   timespec ts{};
@@ -72,6 +85,19 @@ MachineCpu machine_cpu() {
   if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) return {};
   const std::int64_t tick_ns = 1'000'000'000 / ::sysconf(_SC_CLK_TCK);
   return {(user + nice + system + irq + softirq) * tick_ns, steal * tick_ns};
+}
+
+std::vector<std::pair<std::string, std::string>> machine_context() {
+  std::vector<std::pair<std::string, std::string>> context = {
+      {"kernel", kernel_release()},
+      {"cpu_model", cpu_model()},
+      {"cores", std::to_string(std::thread::hardware_concurrency())},
+  };
+  for (const char* name : {"net.ipv4.tcp_tw_reuse", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_fin_timeout",
+                           "net.core.somaxconn", "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_syn_retries"})
+    context.emplace_back(std::string("sysctl.") + name, read_sysctl(name));
+  context.emplace_back("network_interfaces", network_interfaces());
+  return context;
 }
 
 }  // namespace sockchurn

@@ -5,7 +5,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sockchurn {
 
@@ -17,6 +20,16 @@ std::string read_sysctl(const std::string& name);
 // The network interfaces of this process's network namespace
 // (/proc/self/net/dev), e.g. "lo" in a namespace made with `unshare -n`.
 std::string network_interfaces();
+// Whether this process shares the host's network namespace: compared with
+// PID 1's where that may be looked at; otherwise told by the interfaces (a
+// namespace that holds only lo, or lo and scripts/netns's veth "scv*", is
+// one the project made); nullopt when neither tells.
+std::optional<bool> in_host_network_namespace();
+
+// What every results file records about the machine: kernel, CPU model,
+// cores, the sysctls that matter to churn (as this network namespace sees
+// them: "sysctl.net.ipv4.tcp_tw_reuse", ...) and the network interfaces.
+std::vector<std::pair<std::string, std::string>> machine_context();
 
 // CPU time consumed so far, in nanoseconds.
 std::int64_t thread_cpu_ns();

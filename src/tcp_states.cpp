@@ -105,7 +105,8 @@ std::vector<TcpSocketInfo> list_tcp_sockets() {
   dump_all_families(kAllStates, [&](const inet_diag_msg& m) {
     sockets.push_back({static_cast<TcpState>(m.idiag_state),
                        diag_endpoint(m.idiag_family, m.id.idiag_src, m.id.idiag_sport),
-                       diag_endpoint(m.idiag_family, m.id.idiag_dst, m.id.idiag_dport)});
+                       diag_endpoint(m.idiag_family, m.id.idiag_dst, m.id.idiag_dport),
+                       m.id.idiag_cookie[0] | (std::uint64_t{m.id.idiag_cookie[1]} << 32)});
   });
   return sockets;
 }

@@ -19,6 +19,10 @@ struct TcpSocketInfo {
   TcpState state{};
   Endpoint local;
   Endpoint remote;
+  // The kernel's socket cookie: unique while the socket (or its TIME_WAIT
+  // successor, which keeps it) lives; tells a socket apart from a later one
+  // on the same ports.
+  std::uint64_t cookie = 0;
 };
 
 // Every IPv4 and IPv6 TCP socket (TIME_WAIT included) of this namespace.

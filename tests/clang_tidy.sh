@@ -22,7 +22,11 @@ if [ ! -f "$build/compile_commands.json" ]; then
 fi
 
 cd "$src"
-files=(src/*.cpp server/*.cpp bench/*.cpp)
+# The files this build compiles (src/uring_*.cpp only when liburing was found).
+files=()
+for f in src/*.cpp server/*.cpp bench/*.cpp; do
+  if grep -qF "\"file\": \"$PWD/$f\"" "$build/compile_commands.json"; then files+=("$f"); fi
+done
 
 # The compile commands are g++'s:
 #  - clang does not know some of its warning flags (-Wno-mismatched-new-delete,

@@ -317,7 +317,7 @@ TEST(EchoBinary, PrintsTheReadyLineAndNothingElse) {
 TEST(EchoBinary, HelpSaysHowToServeOtherMachines) {
   const Exit e = run_echo_binary({"--help"});
   EXPECT_EQ(exit_code(e.status), 0);
-  EXPECT_NE(e.out.find("--listen ADDR"), std::string::npos);
+  EXPECT_NE(e.out.find("--listen=ADDR"), std::string::npos);
   EXPECT_NE(e.out.find("Loopback only unless"), std::string::npos);
   EXPECT_EQ(e.err, "");
 }
@@ -331,7 +331,7 @@ TEST(EchoBinary, BadFlagsExitTwoWithOneLineNamingThem) {
       {{"--threads=0"}, "--threads"},
       {{"--max-connections", "-1"}, "--max-connections"},
       {{"--idle-timeout=soon"}, "--idle-timeout"},
-      {{"--max-message"}, "missing value for --max-message"},
+      {{"--max-message"}, "--max-message needs a value: --max-message=BYTES"},
       {{"--stats=yes"}, "--stats"},
       {{"--listen=not-an-address"}, "'not-an-address'"},
   };

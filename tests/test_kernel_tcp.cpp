@@ -1,5 +1,5 @@
-// Re-observes each TCP row of DESIGN.md's table "The Linux behaviour being
-// measured": what connect() to an AF_UNSPEC address (sockchurn::disconnect)
+// Re-observes each TCP row of docs/kernel-behaviour.md (the brief's "Linux behaviour
+// being measured"): what connect() to an AF_UNSPEC address (sockchurn::disconnect)
 // does to a TCP socket in each state, against close() and SO_LINGER {1,0}.
 //
 // Every test runs for IPv4 (127.0.0.1) and IPv6 (::1). Ports come from bind()
@@ -19,13 +19,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <ostream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "endpoint.hpp"
@@ -33,37 +32,20 @@
 #include "sockops.hpp"
 #include "support/loopback_family.hpp"
 #include "support/socket_timeouts.hpp"
+#include "support/tcp_observe.hpp"
 #include "tcp_states.hpp"
 
 namespace sockchurn {
 namespace {
 
+using test::entry;
+using test::read_once;
 using test::result;
+using test::tcp_counter;
 
 using Strings = std::vector<std::string>;
 
 constexpr auto kIoTimeout = std::chrono::seconds(2);
-
-const char* state_name(TcpState s) {
-  static constexpr const char* names[] = {"?",         "established", "syn_sent",   "syn_recv",
-                                          "fin_wait1", "fin_wait2",   "time_wait",  "close",
-                                          "close_wait", "last_ack",   "listen",     "closing"};
-  const int i = static_cast<int>(s);
-  return i > 0 && i < 12 ? names[i] : "?";
-}
-
-// "time_wait 127.0.0.1:41000 127.0.0.1:39000": one socket as the kernel lists it.
-std::string entry(TcpState state, const Endpoint& local, const Endpoint& remote) {
-  return std::string(state_name(state)) + " " + local.to_string() + " " + remote.to_string();
-}
-
-// One read(): "EOF", "<n> bytes" or the errno name.
-std::string read_once(int fd) {
-  char buf[4096];
-  const ssize_t n = ::read(fd, buf, sizeof buf);
-  if (n < 0) return errno_name(errno);
-  return n == 0 ? "EOF" : std::to_string(n) + " bytes";
-}
 
 // One non-blocking 1-byte send() without SIGPIPE: "1 bytes" or the errno name.
 std::string write_once(int fd) { return test::sent(::send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT)); }
@@ -74,21 +56,6 @@ std::string take_so_error(int fd) {
   socklen_t len = sizeof err;
   check(::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), "getsockopt(SO_ERROR)");
   return err == 0 ? "none" : errno_name(err);
-}
-
-// A "Tcp:" counter of this network namespace from /proc/net/snmp, such as
-// OutSegs (segments sent) or OutRsts.
-long tcp_counter(const std::string& name) {
-  std::ifstream snmp("/proc/net/snmp");
-  std::string names, values;
-  while (std::getline(snmp, names) && names.rfind("Tcp: ", 0) != 0) {
-  }
-  std::getline(snmp, values);
-  std::istringstream n(names), v(values);
-  std::string key, value;
-  while (n >> key && v >> value)
-    if (key == name) return std::stol(value);
-  throw std::runtime_error("no Tcp counter " + name + " in /proc/net/snmp");
 }
 
 // How many segments `action` sent. Other programs on a shared host may send
@@ -166,27 +133,8 @@ class KernelTcp : public test::LoopbackFamilyTest {
     return server;
   }
 
-  // TCP sockets whose local port is one this test used and whose remote port
-  // is 0 or one this test used, sorted, as entry() strings.
-  Strings sockets() const {
-    const auto ours = [&](std::uint16_t p) { return std::find(ports.begin(), ports.end(), p) != ports.end(); };
-    Strings found;
-    for (const auto& s : list_tcp_sockets())
-      if (ours(s.local.port()) && (s.remote.port() == 0 || ours(s.remote.port())))
-        found.push_back(entry(s.state, s.local, s.remote));
-    std::sort(found.begin(), found.end());
-    return found;
-  }
-
-  // Waits (bounded, 2 s) until sockets() equals `expected`, then asserts it.
-  // Loopback runs the peer's side of each packet within our syscalls, so this
-  // rarely waits; it only absorbs scheduling noise.
-  void expect_sockets(Strings expected) const {
-    std::sort(expected.begin(), expected.end());
-    for (int i = 0; i < 2000 && sockets() != expected; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    EXPECT_EQ(sockets(), expected);
-  }
+  // Asserts the TCP sockets on the ports this test used (test::expect_tcp_sockets).
+  void expect_sockets(Strings expected) const { test::expect_tcp_sockets(ports, std::move(expected)); }
 
   std::string listening() const { return entry(TcpState::listen, loopback(server_port), wildcard()); }
 
@@ -415,7 +363,7 @@ TEST_P(KernelTcp, DisconnectListenerStopsListeningKeepsExplicitPortAndListenWork
 
 TEST_P(KernelTcp, DisconnectListenerBoundToPortZeroReleasesItsPort) {
   // The fixture's listener was bound to port 0: the kernel picked the port, so
-  // a disconnect releases it like an ephemeral one (unlike DESIGN.md's row,
+  // a disconnect releases it like an ephemeral one (unlike the founding brief's row,
   // which holds only for a listener bound to an explicit port).
   EXPECT_EQ(result(disconnect(listener.get())), "0");
   Fd refused = tcp_socket();
@@ -484,7 +432,7 @@ TEST_P(KernelTcp, DisconnectConnectingSocketReturnsZeroSetsEconnresetAndSendsNot
 
 TEST_P(KernelTcp, DisconnectExplicitlyBoundKeepsPortAndReconnectsFromItAtOnce) {
   // Client and server ends on one CPU: the RST and the new SYN are handled in
-  // order (DESIGN.md: across CPUs the SYN is sometimes dropped).
+  // order (docs/kernel-behaviour.md: across CPUs the SYN is sometimes dropped).
   PinToCurrentCpu pin;
   Fd client = tcp_socket();
   const std::uint16_t port = bind_explicit_port(client.get());

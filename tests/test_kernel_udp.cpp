@@ -1,5 +1,5 @@
-// Re-observes each UDP row of DESIGN.md's table "The Linux behaviour being
-// measured": what connect() to an AF_UNSPEC address (sockchurn::disconnect)
+// Re-observes each UDP row of docs/kernel-behaviour.md (the brief's "Linux behaviour
+// being measured"): what connect() to an AF_UNSPEC address (sockchurn::disconnect)
 // and a direct re-connect() do to a UDP socket's port and queue.
 //
 // Every test runs for IPv4 (127.0.0.1) and IPv6 (::1); ports come from bind()

@@ -1,4 +1,4 @@
-// Every strategy of DESIGN.md's matrix runs 1,000 cycles against the
+// Every strategy of the registry runs 1,000 cycles against the
 // in-process echo server with every echo checked byte for byte (the check is
 // inside exchange(); a mismatch is an error outcome). The kernel-side effect
 // that distinguishes the strategies is asserted too: which side keeps
@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,8 +16,9 @@
 #include "echo_server.hpp"
 #include "placement.hpp"
 #include "sockops.hpp"
-#include "strategies.hpp"
+#include "exchange.hpp"
 #include "support/strategy_cases.hpp"
+#include "sysinfo.hpp"
 #include "tcp_states.hpp"
 
 using namespace sockchurn;
@@ -48,11 +50,12 @@ TEST_P(StrategyCycles, ThousandVerifiedEchoes) {
 
 // The cases: all of the matrix at 64 bytes, and the edges of payload size.
 std::vector<test::StrategyCase> cases() {
-  std::vector<test::StrategyCase> all = test::kStrategyMatrix;
-  all.insert(all.end(), {{Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral, 1},
-                         {Protocol::tcp, Strategy::keepalive, Closer::client, LocalPort::ephemeral, 60000},
-                         {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::bound, 1},
-                         {Protocol::udp, Strategy::sendto, Closer::client, LocalPort::ephemeral, 60000}});
+  using test::variant_of;
+  std::vector<test::StrategyCase> all = test::strategy_matrix();
+  all.insert(all.end(), {{variant_of(Protocol::tcp, "reuse_unspec"), 1},
+                         {variant_of(Protocol::tcp, "keepalive"), 60000},
+                         {variant_of(Protocol::udp, "reuse_unspec", Closer::client, LocalPort::bound), 1},
+                         {variant_of(Protocol::udp, "sendto"), 60000}});
   return all;
 }
 INSTANTIATE_TEST_SUITE_P(Matrix, StrategyCycles, testing::ValuesIn(cases()), case_name);
@@ -63,13 +66,11 @@ struct TimeWait {
   int server_side = 0;  // local port is the server's: the server closed first
 };
 
-TimeWait time_wait_after(Strategy s, Closer closer) {
+TimeWait time_wait_after(const char* strategy, Closer closer) {
   echo::BackgroundServer server;
-  ExchangeConfig cfg;
-  cfg.strategy = s;
-  cfg.closer = closer;
-  const auto port = closer == Closer::server ? server.ports().tcp_once : server.ports().tcp;
-  cfg.server = loopback_v4(port);
+  const test::StrategyCase c{test::variant_of(Protocol::tcp, strategy, closer)};
+  const ExchangeConfig cfg = test::strategy_case_config(c, server.ports(), loopback_v4);
+  const std::uint16_t port = cfg.server.port();
   auto ex = make_exchanger(cfg);
   for (int i = 0; i < 100; ++i) {
     const Outcome o = ex->exchange();
@@ -104,33 +105,49 @@ TimeWait time_wait_after(Strategy s, Closer closer) {
   return tw;
 }
 
-TEST(StrategyEffects, FreshCloseClientFirstLeavesTimeWaitOnTheClient) {
-  const TimeWait tw = time_wait_after(Strategy::fresh_close, Closer::client);
-  EXPECT_EQ(tw.client_side, 100);
-  EXPECT_EQ(tw.server_side, 0);
+// Which side keeps TIME_WAIT after 100 cycles, per strategy and closer: the
+// side that sent the first FIN, none where the connection ends with a RST.
+struct TimeWaitCase {
+  const char* strategy;
+  Closer closer;
+  int client_side;
+  int server_side;
+};
+
+class StrategyTimeWait : public testing::TestWithParam<TimeWaitCase> {};
+
+TEST_P(StrategyTimeWait, OnTheSideThatClosedFirstOrNowhere) {
+  const TimeWaitCase& c = GetParam();
+  const TimeWait tw = time_wait_after(c.strategy, c.closer);
+  EXPECT_EQ(tw.client_side, c.client_side);
+  EXPECT_EQ(tw.server_side, c.server_side);
 }
 
-TEST(StrategyEffects, FreshCloseServerFirstLeavesTimeWaitOnTheServer) {
-  const TimeWait tw = time_wait_after(Strategy::fresh_close, Closer::server);
-  EXPECT_EQ(tw.client_side, 0);
-  EXPECT_EQ(tw.server_side, 100);
-}
-
-TEST(StrategyEffects, RstStrategiesLeaveNoTimeWait) {
-  for (Strategy s : {Strategy::fresh_linger0, Strategy::reuse_unspec}) {
-    const TimeWait client_first = time_wait_after(s, Closer::client);
-    EXPECT_EQ(client_first.client_side + client_first.server_side, 0) << to_string(s) << " closer:client";
-    // The seed's advice: disconnect after read() returned 0 resets, so the
-    // server's FIN_WAIT2 socket dies too.
-    const TimeWait server_first = time_wait_after(s, Closer::server);
-    EXPECT_EQ(server_first.client_side + server_first.server_side, 0) << to_string(s) << " closer:server";
-  }
-}
+constexpr Closer kClient = Closer::client, kServer = Closer::server;
+INSTANTIATE_TEST_SUITE_P(
+    StrategyEffects, StrategyTimeWait,
+    testing::Values(
+        // FIN closes: TIME_WAIT on whoever closed first.
+        TimeWaitCase{"fresh_close", kClient, 100, 0}, TimeWaitCase{"fresh_close", kServer, 0, 100},
+        TimeWaitCase{"shutdown_drain", kClient, 100, 0}, TimeWaitCase{"shutdown_drain", kServer, 0, 100},
+        TimeWaitCase{"bind_no_port", kClient, 100, 0}, TimeWaitCase{"bind_no_port", kServer, 0, 100},
+        // RST ends: none anywhere — also after the server's FIN (the seed's
+        // advice: the reset kills the server's FIN_WAIT2 socket too).
+        TimeWaitCase{"fresh_linger0", kClient, 0, 0}, TimeWaitCase{"fresh_linger0", kServer, 0, 0},
+        TimeWaitCase{"reuse_unspec", kClient, 0, 0}, TimeWaitCase{"reuse_unspec", kServer, 0, 0},
+        TimeWaitCase{"port_range", kClient, 0, 0}, TimeWaitCase{"port_range", kServer, 0, 0},
+        // HAProxy's rule: reset while the peer's FIN is unread, else close():
+        // no TIME_WAIT where the client ends, the server keeps it where it
+        // closed first.
+        TimeWaitCase{"conditional_linger", kClient, 0, 0}, TimeWaitCase{"conditional_linger", kServer, 0, 100}),
+    [](const testing::TestParamInfo<TimeWaitCase>& info) {
+      return std::string(info.param.strategy) + "_closer_" + std::string(to_string(info.param.closer));
+    });
 
 // A test-local echo peer that records each client's port: with an explicit
 // bind the reusing socket comes back from the same port every cycle; without
 // one, each reconnect searches for an ephemeral port again.
-std::set<std::uint16_t> client_ports_over_cycles(LocalPort lp, int cycles) {
+std::set<std::uint16_t> client_ports_over_cycles(const Variant& variant, int cycles) {
   // One CPU for both ends: across CPUs the SYN of an immediate reconnect
   // from the same port is sometimes dropped and waits for a 1 s retransmit.
   pin_this_thread(cpu_plan(Placement::same).client);
@@ -150,11 +167,7 @@ std::set<std::uint16_t> client_ports_over_cycles(LocalPort lp, int cycles) {
       (void)read_eof(c.get());  // the client's RST ends it (ECONNRESET)
     }
   });
-  ExchangeConfig cfg;
-  cfg.strategy = Strategy::reuse_unspec;
-  cfg.local_port = lp;
-  cfg.server = local_endpoint(listener.get());
-  auto ex = make_exchanger(cfg);
+  auto ex = make_exchanger({variant, 64, local_endpoint(listener.get())});
   for (int i = 0; i < cycles; ++i) {
     const Outcome o = ex->exchange();
     if (!o.ok()) ADD_FAILURE() << "cycle " << i << ": " << o.describe();
@@ -164,12 +177,35 @@ std::set<std::uint16_t> client_ports_over_cycles(LocalPort lp, int cycles) {
   return ports;
 }
 
+Variant reuse(LocalPort port) { return test::variant_of(Protocol::tcp, "reuse_unspec", Closer::client, port); }
+
 TEST(StrategyEffects, BoundReuseKeepsItsPort) {
-  EXPECT_EQ(client_ports_over_cycles(LocalPort::bound, 20).size(), 1u);
+  EXPECT_EQ(client_ports_over_cycles(reuse(LocalPort::bound), 20).size(), 1u);
 }
 
 TEST(StrategyEffects, EphemeralReuseGetsANewPortEachCycle) {
-  EXPECT_GT(client_ports_over_cycles(LocalPort::ephemeral, 20).size(), 1u);
+  EXPECT_GT(client_ports_over_cycles(reuse(LocalPort::ephemeral), 20).size(), 1u);
+}
+
+// bind() with IP_BIND_ADDRESS_NO_PORT reserves no port: each connect picks
+// one (a new one each cycle: the last is in TIME_WAIT).
+TEST(StrategyEffects, BindNoPortGetsANewPortEachCycle) {
+  EXPECT_EQ(client_ports_over_cycles(test::variant_of(Protocol::tcp, "bind_no_port"), 20).size(), 20u);
+}
+
+// IP_LOCAL_PORT_RANGE: every port the strategy's exchanger gets lies in one
+// sixteenth of ip_local_port_range.
+TEST(StrategyEffects, PortRangeStaysInItsSlice) {
+  unsigned lo = 0, hi = 0;
+  std::istringstream(read_sysctl("net.ipv4.ip_local_port_range")) >> lo >> hi;
+  ASSERT_GT(hi, lo);
+  const auto ports = client_ports_over_cycles(test::variant_of(Protocol::tcp, "port_range"), 40);
+  ASSERT_EQ(ports.size(), 40u);
+  const unsigned width = (hi - lo + 1) / 16;
+  EXPECT_GE(*ports.begin(), lo);
+  EXPECT_LE(*ports.rbegin(), hi);
+  EXPECT_LT(*ports.rbegin() - *ports.begin(), width) << *ports.begin() << ".." << *ports.rbegin();
+  EXPECT_EQ((*ports.begin() - lo) / width, (*ports.rbegin() - lo) / width) << "ports from two slices";
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The UDP reuse strategy must not take a datagram queued from an earlier
-// peer, or an earlier cycle's late echo, for this cycle's echo (DESIGN.md:
+// peer, or an earlier cycle's late echo, for this cycle's echo (docs/design.md:
 // datagrams queued before a reconnect are still delivered). A scripted peer
 // in the test sends exactly what each case needs.
 #include <gtest/gtest.h>
@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "sockops.hpp"
-#include "strategies.hpp"
+#include "exchange.hpp"
+#include "support/strategy_cases.hpp"
 
 using namespace sockchurn;
 
@@ -46,13 +47,7 @@ struct ScriptedPeer {
 };
 
 std::unique_ptr<Exchanger> udp_reuse(const Endpoint& server, std::size_t payload = 64) {
-  ExchangeConfig cfg;
-  cfg.protocol = Protocol::udp;
-  cfg.strategy = Strategy::reuse_unspec;
-  cfg.local_port = LocalPort::bound;
-  cfg.payload = payload;
-  cfg.server = server;
-  return make_exchanger(cfg);
+  return make_exchanger({test::variant_of(Protocol::udp, "reuse_unspec", Closer::client, LocalPort::bound), payload, server});
 }
 
 }  // namespace
@@ -119,21 +114,22 @@ TEST(UdpStale, TruncatedEchoIsAMismatch) {
   EXPECT_EQ(o.err, kEchoMismatch);
 }
 
-TEST(Strategies, InvalidCombinationsAreRejected) {
+TEST(Strategies, InvalidConfigsAreRejected) {
+  // Strategies exist per protocol: there is no UDP keepalive, no TCP sendto.
+  EXPECT_EQ(find_strategy(Protocol::udp, "keepalive"), nullptr);
+  EXPECT_EQ(find_strategy(Protocol::tcp, "sendto"), nullptr);
+  EXPECT_THROW(test::variant_of(Protocol::udp, "keepalive"), std::invalid_argument);
   ExchangeConfig cfg;
   cfg.server = loopback_v4(9);
-  cfg.protocol = Protocol::udp;
-  cfg.strategy = Strategy::keepalive;
-  EXPECT_THROW(make_exchanger(cfg), std::invalid_argument);
-  cfg.protocol = Protocol::tcp;
-  cfg.strategy = Strategy::sendto;
-  EXPECT_THROW(make_exchanger(cfg), std::invalid_argument);
-  cfg.strategy = Strategy::fresh_close;
+  EXPECT_THROW(make_exchanger(cfg), std::invalid_argument);  // no strategy
+  cfg.variant = test::variant_of(Protocol::tcp, "fresh_close");
   cfg.payload = 0;
   EXPECT_THROW(make_exchanger(cfg), std::invalid_argument);
-  cfg.protocol = Protocol::udp;
-  cfg.payload = 65508;
+  cfg.variant = test::variant_of(Protocol::udp, "fresh_close");
+  cfg.payload = kMaxUdpPayload + 1;
   EXPECT_THROW(make_exchanger(cfg), std::invalid_argument);
+  cfg.payload = kMaxUdpPayload;
+  EXPECT_NO_THROW(make_exchanger(cfg));
 }
 
 TEST(Strategies, UnreachableServerIsAnErrorValue) {
@@ -141,13 +137,11 @@ TEST(Strategies, UnreachableServerIsAnErrorValue) {
   // as an outcome, not an exception and not a success.
   Fd holder = make_socket(AF_INET, SOCK_STREAM);
   bind_to(holder.get(), loopback_v4(0));
-  ExchangeConfig cfg;
-  cfg.server = local_endpoint(holder.get());  // bound, not listening
-  for (Strategy s : {Strategy::fresh_close, Strategy::fresh_linger0, Strategy::reuse_unspec, Strategy::keepalive}) {
-    cfg.strategy = s;
-    auto ex = make_exchanger(cfg);
+  const Endpoint server = local_endpoint(holder.get());  // bound, not listening
+  for (const Variant& v : variants(Protocol::tcp)) {
+    auto ex = make_exchanger({v, 64, server});
     const Outcome o = ex->exchange();
-    EXPECT_EQ(o.err, ECONNREFUSED) << to_string(s) << ": " << o.describe();
+    EXPECT_EQ(o.err, ECONNREFUSED) << v.name() << ": " << o.describe();
     EXPECT_STREQ(o.op, "connect");
   }
 }

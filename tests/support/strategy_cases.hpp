@@ -1,51 +1,51 @@
-// The strategy matrix of DESIGN.md as test cases, shared by
-// test_strategies.cpp (IPv4) and test_ipv6_strategies.cpp: the case table,
-// the case names, and the exchange config that points a case at the echo
-// server's port for it.
+// The strategy matrix as test cases, derived from the registry
+// (src/registry.hpp) and shared by test_strategies.cpp (IPv4) and
+// test_ipv6_strategies.cpp: the cases, their names, and the exchange config
+// that points a case at the echo server's port for it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "endpoint.hpp"
+#include "exchange.hpp"
 #include "ready_line.hpp"
-#include "strategies.hpp"
+#include "registry.hpp"
 
 namespace sockchurn::test {
 
 struct StrategyCase {
-  Protocol protocol;
-  Strategy strategy;
-  Closer closer;
-  LocalPort port;
+  Variant variant;
   std::size_t payload = 64;
 };
 
-// Every strategy with each of its closers and local ports, at 64 bytes.
-inline const std::vector<StrategyCase> kStrategyMatrix = {
-    {Protocol::tcp, Strategy::fresh_close, Closer::client, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::fresh_close, Closer::server, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::fresh_linger0, Closer::client, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::fresh_linger0, Closer::server, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::client, LocalPort::bound},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::server, LocalPort::ephemeral},
-    {Protocol::tcp, Strategy::reuse_unspec, Closer::server, LocalPort::bound},
-    {Protocol::tcp, Strategy::keepalive, Closer::client, LocalPort::ephemeral},
-    {Protocol::udp, Strategy::fresh_close, Closer::client, LocalPort::ephemeral},
-    {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::ephemeral},
-    {Protocol::udp, Strategy::reuse_unspec, Closer::client, LocalPort::bound},
-    {Protocol::udp, Strategy::reconnect, Closer::client, LocalPort::ephemeral},
-    {Protocol::udp, Strategy::sendto, Closer::client, LocalPort::ephemeral},
-};
+// A variant by its strategy's name, for tests that expect something of one
+// strategy; a misspelt name fails the test at once.
+inline Variant variant_of(Protocol protocol, std::string_view name, Closer closer = Closer::client,
+                          LocalPort port = LocalPort::ephemeral) {
+  const StrategyInfo* s = find_strategy(protocol, name);
+  if (s == nullptr) throw std::invalid_argument("no " + std::string(to_string(protocol)) + " strategy " + std::string(name));
+  return {s, closer, port};
+}
 
-// "tcp_reuse_unspec_closer_server_bound": only the dimensions the strategy has.
+// Every variant of every strategy in the registry, at 64 bytes.
+inline std::vector<StrategyCase> strategy_matrix() {
+  std::vector<StrategyCase> cases;
+  for (Protocol p : {Protocol::tcp, Protocol::udp})
+    for (const Variant& v : variants(p)) cases.push_back({v});
+  return cases;
+}
+
+// "tcp_reuse_unspec_closer_server_port_bound": the benchmark name's variant
+// part in characters a test name may hold.
 inline std::string strategy_case_name(const StrategyCase& c) {
-  std::string name = std::string(to_string(c.protocol)) + "_" + std::string(to_string(c.strategy));
-  if (has_closer(c.protocol, c.strategy)) name += "_closer_" + std::string(to_string(c.closer));
-  if (has_local_port(c.strategy)) name += "_" + std::string(to_string(c.port));
+  std::string name = c.variant.name();
+  for (char& ch : name)
+    if (ch == '/' || ch == ':') ch = '_';
   return name;
 }
 
@@ -54,15 +54,10 @@ inline std::string strategy_case_name(const StrategyCase& c) {
 // port when the server closes, else the TCP port.
 inline ExchangeConfig strategy_case_config(const StrategyCase& c, const EchoPorts& ports,
                                            Endpoint (*loopback)(std::uint16_t)) {
-  ExchangeConfig cfg;
-  cfg.protocol = c.protocol;
-  cfg.strategy = c.strategy;
-  cfg.closer = c.closer;
-  cfg.local_port = c.port;
-  cfg.payload = c.payload;
-  const bool once = c.protocol == Protocol::tcp && c.closer == Closer::server && has_closer(c.protocol, c.strategy);
-  cfg.server = loopback(c.protocol == Protocol::udp ? ports.udp : once ? ports.tcp_once : ports.tcp);
-  return cfg;
+  const std::uint16_t port = c.variant.protocol() == Protocol::udp ? ports.udp
+                             : c.variant.server_closes()           ? ports.tcp_once
+                                                                   : ports.tcp;
+  return {c.variant, c.payload, loopback(port)};
 }
 
 }  // namespace sockchurn::test

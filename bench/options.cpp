@@ -1,0 +1,91 @@
+#include "options.hpp"
+
+#include "exchange.hpp"
+
+namespace sockchurn::bench {
+
+namespace {
+
+Flags option_table(Options& o) {
+  Flags f;
+  f.value("--server", "HOST:PORT",
+          "use a sockchurn-echo started elsewhere (TCP echo and UDP\n"
+          "echo on PORT, TCP echo-once on PORT+1) instead of starting\n"
+          "the bundled one as a child process",
+          [&o](std::string_view v) { o.server = parse_endpoint(v); })
+      .value("--server-once-port", "N", "the external server's TCP echo-once port (default PORT+1)",
+             [&o](std::string_view v) { o.server_once_port = parse_number<std::uint16_t>("--server-once-port", v, 1, 65535); })
+      .value("--listen", "ADDR", "address the bundled server binds (default 127.0.0.1; ::1 for IPv6)",
+             [&o](std::string_view v) {
+               parse_host(v);
+               o.listen = std::string(v);
+             })
+      .value("--echo-threads", "N", "threads of the bundled server (default 1)",
+             [&o](std::string_view v) { o.echo_threads = parse_number<unsigned>("--echo-threads", v, 1, 64); })
+      .value("--echo-binary", "PATH", "the sockchurn-echo to start (default: next to this binary)",
+             [&o](std::string_view v) { o.echo_binary = std::string(v); })
+      .value("--placement", "LIST",
+             "CPU placement(s): same (client and server on one CPU, the\n"
+             "default), split (different CPUs), free (unpinned)",
+             [&o](std::string_view v) {
+               o.placements.clear();
+               for (const std::string_view item : split_list("--placement", v)) {
+                 const auto p = parse_placement(item);
+                 if (!p) throw UsageError("--placement: '" + std::string(item) + "' is not one of same, split, free");
+                 o.placements.push_back(*p);
+               }
+             })
+      .value("--payload", "LIST", "payload sizes in bytes (default 64), e.g. 64,1024",
+             [&o](std::string_view v) { o.payloads = parse_number_list<std::size_t>("--payload", v, 1, 1 << 20); })
+      .value("--threads", "LIST", "client thread counts (default 1,2,4,8,16)",
+             [&o](std::string_view v) { o.threads = parse_number_list<int>("--threads", v, 1, 256); })
+      .value("--max-errors", "N",
+             "failed exchanges tolerated in one run, all threads together\n"
+             "(counted by errno), before it ends in an error (default 0)",
+             [&o](std::string_view v) { o.max_errors = parse_number<std::uint64_t>("--max-errors", v, 0, ~0ULL); })
+      .value("--stall-timeout", "SECONDS", "give up if no exchange completes for this long (default 20)",
+             [&o](std::string_view v) { o.stall_timeout_s = parse_number<int>("--stall-timeout", v, 1, 3600); })
+      .toggle("--list-groups",
+              "print the strategy groups (one benchmark-name regex a line,\n"
+              "e.g. ^tcp/fresh_close/closer:client/) that scripts/bench runs\n"
+              "each in a fresh network namespace, after checking every flag",
+              [&o] { o.list_groups = true; });
+  return f;
+}
+
+}  // namespace
+
+Options parse_options(int& argc, char** argv, Protocol protocol) {
+  Options o;
+  option_table(o).parse(argc, argv, Flags::Unknown::keep);
+  if (protocol == Protocol::udp)
+    for (std::size_t p : o.payloads)
+      if (p > kMaxUdpPayload)
+        throw UsageError("--payload: " + std::to_string(p) + " bytes do not fit a UDP datagram (max " +
+                         std::to_string(kMaxUdpPayload) + ")");
+  return o;
+}
+
+std::string options_help(const char* prog) {
+  Options unused;
+  return std::string("usage: ") + prog +
+         " [OPTIONS] [GOOGLE BENCHMARK FLAGS]\n"
+         "\n"
+         "Echo exchanges against sockchurn-echo, one benchmark per strategy x payload x\n"
+         "placement x client threads. Results in Google Benchmark's JSON with\n"
+         "--benchmark_out=FILE --benchmark_out_format=json.\n"
+         "\n"
+         "Options (general to specific; --flag=VALUE or --flag VALUE):\n" +
+         option_table(unused).help() +
+         "  --help                   this text\n"
+         "\n"
+         "Exit status: 0 all benchmarks ran; 1 a benchmark ended in an error, or the echo\n"
+         "server could not be started or reached; 2 a bad flag; 3 a run stalled or its echo\n"
+         "server died (the output file keeps every run that finished before).\n"
+         "\n"
+         "Google Benchmark's own flags follow, e.g. --benchmark_filter=REGEX,\n"
+         "--benchmark_min_time=SECONDS (a plain number), --benchmark_repetitions=N,\n"
+         "--benchmark_out=FILE, --benchmark_out_format=json, --benchmark_list_tests.\n";
+}
+
+}  // namespace sockchurn::bench

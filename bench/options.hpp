@@ -1,0 +1,39 @@
+// The churn benchmarks' own flags (Google Benchmark's are left for it): one
+// table, from which --help is generated.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "endpoint.hpp"
+#include "flags.hpp"
+#include "placement.hpp"
+#include "registry.hpp"
+
+namespace sockchurn::bench {
+
+struct Options {
+  std::optional<Endpoint> server;  // external sockchurn-echo
+  std::uint16_t server_once_port = 0;
+  std::vector<Placement> placements{Placement::same};
+  std::vector<std::size_t> payloads{64};
+  std::vector<int> threads{1, 2, 4, 8, 16};
+  unsigned echo_threads = 1;
+  std::string listen = "127.0.0.1";
+  std::string echo_binary;
+  int stall_timeout_s = 20;
+  std::uint64_t max_errors = 0;
+  bool list_groups = false;
+};
+
+// Takes the suite's own flags out of argv and checks them for `protocol`;
+// throws UsageError naming the flag.
+Options parse_options(int& argc, char** argv, Protocol protocol);
+
+// The text of --help for program `prog`.
+std::string options_help(const char* prog);
+
+}  // namespace sockchurn::bench

@@ -1,0 +1,73 @@
+#include "run_stats.hpp"
+
+#include <algorithm>
+
+#include "sockops.hpp"
+
+namespace sockchurn::bench {
+
+void Tally::merge(Tally&& other) {
+  latency_ns.insert(latency_ns.end(), other.latency_ns.begin(), other.latency_ns.end());
+  cpu_ns += other.cpu_ns;
+  stale += other.stale;
+  for (auto [err, n] : other.errors) errors[err] += n;
+  syscalls += other.syscalls;
+  syscalls_counted = syscalls_counted && other.syscalls_counted;
+}
+
+std::uint64_t Tally::error_count() const {
+  std::uint64_t n = 0;
+  for (auto [err, count] : errors) n += count;
+  return n;
+}
+
+double percentile_us(std::vector<std::uint32_t>& samples, double q) {
+  if (samples.empty()) return 0;
+  const auto k = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1));
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(k), samples.end());
+  return samples[k] / 1000.0;
+}
+
+void add_kernel_counters(std::map<std::string, double>& counters, const CounterSnapshot& delta, Protocol protocol,
+                         double exchanges) {
+  if (exchanges <= 0) return;
+  for (const ReportedCounter& rc : reported_counters()) {
+    if (rc.protocol != protocol) continue;
+    const auto it = delta.find(rc.key);
+    const double n = it == delta.end() ? 0.0 : static_cast<double>(it->second);
+    counters[std::string(rc.row_name) + "_per_exchange"] = n / exchanges;
+  }
+}
+
+std::map<std::string, double> run_counters(Tally& tally, const RunClock& clock, std::optional<TimeWaitCount> time_wait,
+                                           bool udp) {
+  std::map<std::string, double> c;
+  const double exchanges = static_cast<double>(tally.latency_ns.size());
+  if (exchanges > 0) {
+    c["cpu_us_per_exchange"] = static_cast<double>(tally.cpu_ns) / exchanges / 1000.0;
+    c["p50_us"] = percentile_us(tally.latency_ns, 0.50);
+    c["p99_us"] = percentile_us(tally.latency_ns, 0.99);
+    // The slowest cycle: rare stalls (a SYN dropped and retransmitted after
+    // 1 s) hide below p99 yet dominate the rate.
+    c["max_us"] = *std::max_element(tally.latency_ns.begin(), tally.latency_ns.end()) / 1000.0;
+    if (clock.server_cpu_ns) c["server_cpu_us_per_exchange"] = *clock.server_cpu_ns / exchanges / 1000.0;
+    // The client's own system calls (its benchmark threads), per exchange.
+    if (tally.syscalls_counted) c["syscalls_per_exchange"] = static_cast<double>(tally.syscalls) / exchanges;
+  }
+  // CPUs' worth of busy time by anything but this process and its server:
+  // a run with a large value shared the machine.
+  const double ours = clock.client_cpu_ns + clock.server_cpu_ns.value_or(0);
+  c["foreign_cpu_load"] = clock.wall_ns > 0 ? std::max(0.0, clock.machine_busy_ns - ours) / clock.wall_ns : 0.0;
+  // CPUs' worth of time the hypervisor took from this VM during the run.
+  c["steal_cpu"] = clock.wall_ns > 0 ? clock.machine_steal_ns / clock.wall_ns : 0.0;
+  if (time_wait) {
+    c["time_wait"] = time_wait->total;
+    c["time_wait_server"] = time_wait->server_side;
+  }
+  if (udp) c["stale"] = static_cast<double>(tally.stale);
+  for (auto [err, n] : tally.errors) c["errors_" + error_name(err)] = static_cast<double>(n);
+  c["errors"] = static_cast<double>(tally.error_count());
+  return c;
+}
+
+}  // namespace sockchurn::bench

@@ -1,0 +1,61 @@
+// What one benchmark run adds up and the counters computed from it. Pure
+// functions over plain numbers, unit-tested in tests/test_run_stats.cpp.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel_counters.hpp"
+
+namespace sockchurn::bench {
+
+// Everything one thread of a run records, merged over the run's threads so
+// that percentiles come from all samples, not an average of per-thread
+// percentiles.
+struct Tally {
+  std::vector<std::uint32_t> latency_ns;  // one sample per completed exchange
+  std::int64_t cpu_ns = 0;                // the threads' own CPU time
+  std::uint64_t stale = 0;
+  std::map<int, std::uint64_t> errors;  // error value -> failed exchanges
+  std::int64_t syscalls = 0;            // counted by the threads' syscall counters
+  bool syscalls_counted = true;         // false: some thread had no counter
+
+  void merge(Tally&& other);
+  std::uint64_t error_count() const;
+};
+
+// The q-quantile (0..1) of `samples` in µs, the nearest lower rank;
+// reorders the vector. 0 for no samples.
+double percentile_us(std::vector<std::uint32_t>& samples, double q);
+
+// What the harness measures around a run besides the tally.
+struct RunClock {
+  double wall_ns = 0;
+  double client_cpu_ns = 0;                 // the whole client process
+  std::optional<double> server_cpu_ns;      // the echo server child, when bundled
+  double machine_busy_ns = 0;               // every CPU, from /proc/stat
+  double machine_steal_ns = 0;
+};
+
+struct TimeWaitCount {
+  int total = 0;        // TIME_WAIT sockets this run created, still there at its end
+  int server_side = 0;  // of them, on the server's side
+};
+
+// The kernel's counters over the run (a delta of the namespace's
+// /proc/net/snmp and netstat: client and server together) per exchange, as
+// "<row_name>_per_exchange" for `protocol`'s reported counters; nothing when
+// no exchange completed.
+void add_kernel_counters(std::map<std::string, double>& counters, const CounterSnapshot& delta, Protocol protocol,
+                         double exchanges);
+
+// The counters of one run, by their names in the results (see
+// docs/results-format.md). Counters that need an exchange are left out when
+// none completed; time_wait only for TCP, stale only for UDP.
+std::map<std::string, double> run_counters(Tally& tally, const RunClock& clock, std::optional<TimeWaitCount> time_wait,
+                                           bool udp);
+
+}  // namespace sockchurn::bench

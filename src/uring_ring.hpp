@@ -1,0 +1,81 @@
+// An io_uring instance (liburing) for the io_uring engine: batches of
+// operations submitted together and waited for together, their results as
+// values, a sparse table of direct descriptors, and what this kernel lacks.
+#pragma once
+
+#include <liburing.h>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace sockchurn {
+
+// What the io_uring engine needs and this kernel lacks, as one line
+// ("io_uring_queue_init: EPERM (kernel.io_uring_disabled = 2)", "io_uring
+// lacks IORING_OP_SOCKET"), or "" when everything is there: io_uring itself,
+// the opcodes SOCKET, CONNECT, SEND, RECV and CLOSE (io_uring_get_probe_ring)
+// and sparse direct-descriptor tables.
+std::string uring_support();
+
+// Each submission ends when all its operations have completed, or after this
+// long: then what is still running is cancelled.
+inline constexpr std::chrono::milliseconds kRingTimeout{5000};
+
+class Ring {
+ public:
+  // io_uring_queue_init(entries, flags). Throws std::system_error naming the
+  // call, with errno and, when the kernel refuses io_uring, the
+  // kernel.io_uring_disabled setting.
+  explicit Ring(unsigned entries = 64, unsigned flags = 0);
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+  Ring(Ring&&) = delete;
+  Ring& operator=(Ring&&) = delete;
+
+  // The next operation of the batch, zeroed; its user_data is its index in
+  // the batch. Throws std::length_error when the batch would exceed the
+  // submission queue.
+  io_uring_sqe& prepare();
+  unsigned prepared() const noexcept { return prepared_; }
+
+  // Submits the batch and waits until each of its operations has completed;
+  // returns their results (cqe->res: >= 0, or -errno), in the order they were
+  // prepared, valid until the next run(). Operations still running after
+  // `timeout` are cancelled and complete with -ECANCELED (or -EINTR). Throws
+  // std::system_error if io_uring_enter itself fails.
+  std::span<const int> run(std::chrono::milliseconds timeout = kRingTimeout);
+
+  // io_uring_register_files_sparse: a table of `slots` empty direct
+  // descriptors (replaces none: call once). Throws std::system_error.
+  void register_sparse_files(unsigned slots);
+  unsigned file_slots() const noexcept { return file_slots_; }
+
+  io_uring* raw() noexcept { return &ring_; }
+
+ private:
+  void cancel_all();
+
+  io_uring ring_{};
+  unsigned entries_ = 0;
+  unsigned prepared_ = 0;
+  unsigned file_slots_ = 0;
+  std::vector<int> results_;
+};
+
+// Makes `sqe` operate on a direct descriptor (a slot of the registered
+// table) instead of a file descriptor. Like every flag, set it after the
+// io_uring_prep_* call (they clear the flags).
+inline void use_direct(io_uring_sqe& sqe) noexcept { sqe.flags |= IOSQE_FIXED_FILE; }
+
+// setsockopt() through the ring: IORING_OP_URING_CMD with
+// SOCKET_URING_OP_SETSOCKOPT (kernel 6.7+; liburing 2.3 has neither the
+// constant nor io_uring_prep_cmd_sock, so the SQE is filled by hand; the
+// kernel accepts only level SOL_SOCKET). `optval` must stay valid until the
+// operation completes. Clears the flags, as io_uring_prep_* do.
+void prep_setsockopt(io_uring_sqe& sqe, int fd, int level, int optname, const void* optval, unsigned optlen) noexcept;
+
+}  // namespace sockchurn

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The kernel's counters and the syscall count on every row must agree with
+# what each strategy does, so that a counter that lies fails the tests: one
+# client-side TCP open per exchange (none for keepalive), one RST per
+# exchange where the connection ends with a reset and none where it ends with
+# a FIN, two UDP datagrams per exchange (client and server share the
+# namespace), and the exact number of system calls of one cycle (one
+# io_uring_enter per cycle in the io_uring engine).
+# Needs a private network namespace (root): exits 77 otherwise.
+# usage: tests/counters_agree.sh BIN_DIR
+set -uo pipefail
+
+if [ $# -lt 1 ] || [ ! -x "$1/tcp_churn" ]; then
+  echo "usage: $0 BIN_DIR (with tcp_churn and udp_churn)" >&2
+  exit 2
+fi
+bin=$(cd "$1" && pwd)
+if [ "${SOCKCHURN_IN_NETNS:-}" != 1 ]; then
+  if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null; then
+    echo "SKIP: needs root for a private network namespace (the counters are the namespace's)"
+    exit 77
+  fi
+  SOCKCHURN_IN_NETNS=1 exec unshare -n bash "$0" "$@"
+fi
+ip link set lo up || exit 1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+run() {  # BINARY FILTER
+  "$bin/$1" --threads=1 --benchmark_min_time=0.05 --benchmark_filter="$2" --benchmark_format=json \
+    >"$work/$1.json" 2>"$work/$1.err" ||
+    { echo "FAIL: $1 exited $?: $(grep -o '"error_message": .*' "$work/$1.json") $(grep "^$1: " "$work/$1.err")"; exit 1; }
+}
+run tcp_churn '/closer:client/(port:ephemeral/)?payload|^tcp/keepalive/'
+run udp_churn '^udp/(fresh_close|reuse_unspec/port:ephemeral|reconnect|sendto)/'
+
+/usr/bin/python3 - "$work/tcp_churn.json" "$work/udp_churn.json" <<'PY'
+import json, sys
+
+# strategy: (opens, RSTs or datagrams, syscalls) per exchange, closer client.
+TCP = {
+    "fresh_close": (1, 0, 5),         # socket connect write read close
+    "fresh_linger0": (1, 1, 6),       # + setsockopt(SO_LINGER)
+    "reuse_unspec": (1, 1, 4),        # connect write read connect(AF_UNSPEC)
+    "conditional_linger": (1, 1, 6),  # socket connect write read setsockopt close
+    "shutdown_drain": (1, 0, 7),      # socket connect write read shutdown read close
+    "bind_no_port": (1, 0, 7),        # socket setsockopt bind connect write read close
+    "port_range": (1, 1, 7),          # socket setsockopt setsockopt(SO_LINGER) connect write read close
+    "keepalive": (0, 0, 2),           # write read
+}
+UDP = {
+    "fresh_close": (2, 5),   # socket connect send recvfrom close
+    "reuse_unspec": (2, 4),  # connect send recvfrom connect(AF_UNSPEC)
+    "reconnect": (2, 3),     # connect send recvfrom
+    "sendto": (2, 2),        # sendto recvfrom
+}
+failures = 0
+
+def check(row, name, want, tolerance=0.0):
+    global failures
+    got = row.get(name)
+    if got is None or abs(got - want) > tolerance:
+        print(f"FAIL: {row['name']}: {name} = {got}, want {want}")
+        failures += 1
+
+tcp, udp = (json.load(open(p)) for p in sys.argv[1:3])
+syscalls_counted = not tcp["context"].get("syscall_counter", "").startswith("unavailable")
+seen = set()
+for row in tcp["benchmarks"]:
+    strategy = row["name"].split("/")[1]
+    opens, rsts, calls = TCP[strategy]
+    if "/engine:uring/" in row["name"]:
+        calls = 1  # the whole chain in one io_uring_enter
+        strategy += "/engine:uring"
+    seen.add(strategy)
+    # keepalive's one connection is opened in its first cycle.
+    check(row, "snmp_TcpActiveOpens_per_exchange", opens, tolerance=(1 if opens == 0 else 0) / row["iterations"] + 1e-9)
+    check(row, "snmp_TcpOutRsts_per_exchange", rsts)
+    check(row, "netstat_TCPSynRetrans_per_exchange", 0)
+    # Over a whole run: the first cycle of keepalive and the reusing
+    # strategies also opens (and connects) its socket, and Google
+    # Benchmark's loop makes two calls of its own at its ends.
+    if syscalls_counted:
+        check(row, "syscalls_per_exchange", calls, tolerance=4 / row["iterations"] + 1e-9)
+for row in udp["benchmarks"]:
+    strategy = row["name"].split("/")[1]
+    datagrams, calls = UDP[strategy]
+    seen.add("udp/" + strategy)
+    check(row, "snmp_UdpOutDatagrams_per_exchange", datagrams)
+    check(row, "snmp_UdpInErrors_per_exchange", 0)
+    if syscalls_counted:
+        check(row, "syscalls_per_exchange", calls, tolerance=4 / row["iterations"] + 1e-9)
+missing = (set(TCP) | {"udp/" + s for s in UDP}) - seen
+if "uring" not in tcp["context"].get("engines_left_out", ""):
+    missing |= {s + "/engine:uring" for s in ("fresh_close", "fresh_linger0", "reuse_unspec", "keepalive")} - seen
+if missing:
+    print(f"FAIL: no row for {sorted(missing)}")
+    failures += 1
+note = "" if syscalls_counted else " (syscalls not counted here: " + tcp["context"]["syscall_counter"] + ")"
+print(f"counters_agree: {len(seen)} strategies checked, {failures} failed{note}")
+sys.exit(1 if failures else 0)
+PY
