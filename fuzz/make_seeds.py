@@ -154,6 +154,20 @@ TEXT_SEEDS = {
         "bracketed_v4": b"[127.0.0.1]", "v4_mapped": b"::ffff:1.2.3.4", "any_v6": b"::",
         "octet_256": b"256.1.1.1", "with_port": b"1.2.3.4:80", "nul": b"127.0.0.1\x00junk",
     },
+    # argv[1..], NUL-separated: the benchmark binaries' flags and the small table of fuzz_flags.cpp.
+    "flags": {
+        "lists": b"--threads=1,2\x00--payload\x0064\x00--placement=same,split",
+        "external_server": b"--server=127.0.0.1:7000\x00--server-once-port=7001\x00--stall-timeout=3600",
+        "listen_v6": b"--listen\x00::1\x00--echo-threads=64\x00--max-errors=18446744073709551615",
+        "google_benchmark_flags_kept": b"--benchmark_filter=tcp\x00--list-groups\x00--benchmark_min_time=0.01",
+        "udp_payload_too_big": b"--payload=65508",
+        "empty_value": b"--threads=",
+        "value_missing_at_end": b"--threads",
+        "toggle_with_value": b"--list-groups=yes",
+        "empty_list_item": b"--placement=same,,split",
+        "small_table": b"--number=-5\x00-t\x00--list=1,1000\x00--even=ab\x00--endpoint=[::1]:1",
+        "small_table_errors": b"-n\x00-6\x00--even=abc\x00--endpoint=localhost",
+    },
     "ready_line": {
         "valid": b"sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236",
         "newline": b"sockchurn-echo ready tcp=1 tcp_once=2 udp=3\n",
