@@ -27,6 +27,19 @@ class TcpCycle : public Exchanger {
 
  protected:
 
+  // A fresh connection: socket(), what `prepare` sets on it (an Outcome),
+  // connect(); ok, or the step that failed.
+  template <typename Prepare>
+  Outcome connect_fresh(Fd& s, Prepare&& prepare) {
+    if (int e = open_socket(s, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
+    if (Outcome o = prepare(s.get()); !o.ok()) return o;
+    if (int e = connect_to(s.get(), cfg_.server)) return {e, "connect"};
+    return {};
+  }
+  Outcome connect_fresh(Fd& s) {
+    return connect_fresh(s, [](int) { return Outcome{}; });
+  }
+
   // write, read the echo, and when the server closes first read its EOF.
   Outcome transfer(int fd) {
     msg_.next();
@@ -50,10 +63,11 @@ class Fresh final : public TcpCycle {
 
   Outcome exchange() override {
     Fd s;
-    if (int e = open_socket(s, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
-    if (linger0_ && try_set_linger0(s.get()) != 0) return {errno, "setsockopt(SO_LINGER)"};
-    if (int e = connect_to(s.get(), cfg_.server)) return {e, "connect"};
-    return transfer(s.get());  // close() as `s` goes out of scope
+    const Outcome c = connect_fresh(s, [this](int fd) -> Outcome {
+      if (linger0_ && try_set_linger0(fd) != 0) return {errno, "setsockopt(SO_LINGER)"};
+      return {};
+    });
+    return c.ok() ? transfer(s.get()) : c;  // close() as `s` goes out of scope
   }
 
  private:
@@ -69,8 +83,7 @@ class ConditionalLinger final : public TcpCycle {
 
   Outcome exchange() override {
     Fd s;
-    if (int e = open_socket(s, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
-    if (int e = connect_to(s.get(), cfg_.server)) return {e, "connect"};
+    if (Outcome c = connect_fresh(s); !c.ok()) return c;
     const Outcome o = transfer(s.get());  // reads the FIN when the server closes
     if (!cfg_.variant.server_closes() && try_set_linger0(s.get()) != 0 && o.ok()) return {errno, "setsockopt(SO_LINGER)"};
     return o;
@@ -86,8 +99,7 @@ class ShutdownDrain final : public TcpCycle {
 
   Outcome exchange() override {
     Fd s;
-    if (int e = open_socket(s, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
-    if (int e = connect_to(s.get(), cfg_.server)) return {e, "connect"};
+    if (Outcome c = connect_fresh(s); !c.ok()) return c;
     const Outcome o = transfer(s.get());
     if (!o.ok()) return o;
     if (::shutdown(s.get(), SHUT_WR) != 0) return {errno, "shutdown(SHUT_WR)"};
@@ -108,13 +120,14 @@ class BindNoPort final : public TcpCycle {
 
   Outcome exchange() override {
     Fd s;
-    if (int e = open_socket(s, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
-    const int one = 1;
-    if (::setsockopt(s.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0)
-      return {errno, "setsockopt(IP_BIND_ADDRESS_NO_PORT)"};
-    if (::bind(s.get(), source_.sa(), source_.len) != 0) return {errno, "bind"};
-    if (int e = connect_to(s.get(), cfg_.server)) return {e, "connect"};
-    return transfer(s.get());
+    const Outcome c = connect_fresh(s, [this](int fd) -> Outcome {
+      const int one = 1;
+      if (::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0)
+        return {errno, "setsockopt(IP_BIND_ADDRESS_NO_PORT)"};
+      if (::bind(fd, source_.sa(), source_.len) != 0) return {errno, "bind"};
+      return {};
+    });
+    return c.ok() ? transfer(s.get()) : c;
   }
 
  private:
@@ -141,12 +154,13 @@ class PortRange final : public TcpCycle {
 
   Outcome exchange() override {
     Fd s;
-    if (int e = open_socket(s, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
-    if (::setsockopt(s.get(), IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range_, sizeof range_) != 0)
-      return {errno, "setsockopt(IP_LOCAL_PORT_RANGE)"};
-    if (try_set_linger0(s.get()) != 0) return {errno, "setsockopt(SO_LINGER)"};
-    if (int e = connect_to(s.get(), cfg_.server)) return {e, "connect"};
-    return transfer(s.get());
+    const Outcome c = connect_fresh(s, [this](int fd) -> Outcome {
+      if (::setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range_, sizeof range_) != 0)
+        return {errno, "setsockopt(IP_LOCAL_PORT_RANGE)"};
+      if (try_set_linger0(fd) != 0) return {errno, "setsockopt(SO_LINGER)"};
+      return {};
+    });
+    return c.ok() ? transfer(s.get()) : c;
   }
 
   // The slice this exchanger uses: (high port << 16) | low port.
