@@ -52,6 +52,11 @@ bool Endpoint::operator==(const Endpoint& other) const noexcept {
 }
 
 Endpoint parse_host(std::string_view text) {
+  // inet_pton reads a C string: it would stop at a NUL byte and accept
+  // "127.0.0.1\0junk" as 127.0.0.1 (found by fuzz/fuzz_endpoint).
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos)
+    throw std::invalid_argument("'" + std::string(text.substr(0, nul)) +
+                                "' is followed by a NUL byte: not a numeric IPv4 or IPv6 address");
   std::string host(text);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (host == "localhost") host = "127.0.0.1";

@@ -20,10 +20,9 @@ constexpr const char* kDisconnectOp = "connect(AF_UNSPEC)";
 }  // namespace
 
 UringTcpExchanger::UringTcpExchanger(const UringTcpConfig& cfg)
-    : cfg_(cfg), ring_(kRingEntries), out_(cfg.payload), in_(cfg.payload) {
+    : cfg_(cfg), ring_(kRingEntries), msg_(cfg.payload) {
   if (cfg_.payload == 0) throw std::invalid_argument("payload must be at least 1 byte");
   ring_.register_sparse_files(1);
-  for (std::size_t i = 0; i < out_.size(); ++i) out_[i] = static_cast<unsigned char>(i * 31 + 7);
   unspec_.ss_family = AF_UNSPEC;
   steps_.reserve(kRingEntries);
 }
@@ -43,14 +42,13 @@ void UringTcpExchanger::add_connect() {
 
 void UringTcpExchanger::add_send() {
   add("send", Check::sent, [&](io_uring_sqe& sqe) {
-    io_uring_prep_send(&sqe, kSlot, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_WAITALL);
+    io_uring_prep_send(&sqe, kSlot, msg_.data(), msg_.size(), MSG_NOSIGNAL | MSG_WAITALL);
   });
 }
 
 void UringTcpExchanger::add_recv_echo() {
-  std::memset(in_.data(), 0, in_.size());
   add("recv", Check::echo,
-      [&](io_uring_sqe& sqe) { io_uring_prep_recv(&sqe, kSlot, in_.data(), in_.size(), MSG_WAITALL); });
+      [&](io_uring_sqe& sqe) { io_uring_prep_recv(&sqe, kSlot, msg_.in(), msg_.size(), MSG_WAITALL); });
 }
 
 void UringTcpExchanger::add_recv_eof() {
@@ -84,11 +82,11 @@ Outcome UringTcpExchanger::run_chain() {
     switch (step.check) {
       case Check::status: break;
       case Check::sent:
-        if (n != out_.size()) outcome = {kEof, step.op};
+        if (n != msg_.size()) outcome = {kEof, step.op};
         break;
       case Check::echo:
-        if (n != in_.size()) outcome = {kEof, step.op};
-        else if (std::memcmp(in_.data(), out_.data(), n) != 0) outcome = {kEchoMismatch, step.op};
+        if (n != msg_.size()) outcome = {kEof, step.op};
+        else if (!msg_.echoed(n)) outcome = {kEchoMismatch, step.op};
         break;
       case Check::eof:
         if (n != 0) outcome = {kUnexpectedData, step.op};
@@ -110,6 +108,7 @@ void UringTcpExchanger::close_slot() {
 // replaced by the next cycle's socket in the same slot).
 Outcome UringFreshClose::fresh(bool linger0) {
   static constexpr linger kLinger0{1, 0};
+  next_message();
   add_socket();
   if (linger0) {
     add("setsockopt(SO_LINGER) via IORING_OP_URING_CMD", Check::status, [](io_uring_sqe& sqe) {
@@ -134,6 +133,7 @@ Outcome UringFreshClose::exchange() { return fresh(false); }
 // failed cycle; if even that fails the socket is closed and the next cycle
 // opens a new one.
 Outcome UringReuseUnspec::exchange() {
+  next_message();
   if (!open_) {
     add_socket();
     if (Outcome o = run_chain(); !o.ok()) return o;
@@ -162,6 +162,7 @@ Outcome UringReuseUnspec::exchange() {
 // The connection is made on the first cycle (and after a failure): socket ->
 // connect; then each cycle is send -> recv.
 Outcome UringKeepalive::exchange() {
+  next_message();
   if (!connected_) {
     add_socket();
     add_connect();

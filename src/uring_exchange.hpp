@@ -34,7 +34,8 @@ struct UringTcpConfig {
   bool server_closes = false;  // fresh and reuse: the server closes first, we read its EOF
 };
 
-// What the four share: the ring, the message, and one chain per exchange.
+// What the four share: the ring, the message (a new sequence number in each
+// exchange's, as the blocking engine's), and one chain per exchange.
 class UringTcpExchanger : public Exchanger {
  public:
   // The ring is set up here: throws std::system_error if io_uring is
@@ -64,6 +65,8 @@ class UringTcpExchanger : public Exchanger {
     last_ = &sqe;
     steps_.push_back({op, check});
   }
+  // The next exchange's message (a new sequence number): first in exchange().
+  void next_message() { msg_.next(); }
   void add_socket();
   void add_connect();
   void add_send();
@@ -87,8 +90,7 @@ class UringTcpExchanger : public Exchanger {
   };
   std::vector<Step> steps_;
   io_uring_sqe* last_ = nullptr;
-  std::vector<unsigned char> out_;
-  std::vector<unsigned char> in_;
+  Message msg_;
   unsigned char eof_byte_ = 0;
   sockaddr_storage unspec_{};
 };

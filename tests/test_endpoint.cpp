@@ -128,6 +128,20 @@ TEST(ParseHost, RejectsNamesAndPorts) {
   }
 }
 
+// Found by fuzz/fuzz_endpoint: inet_pton stopped at the NUL byte, so text
+// after it was ignored and "[::\0...]:2" parsed as [::]:2.
+TEST(ParseHost, TextWithANulByteIsRejected) {
+  using namespace std::string_literals;
+  for (const std::string& text : {"127.0.0.1\0junk"s, "::\0\0"s, "[::\0]"s, "localhost\0"s, "\0"s}) {
+    EXPECT_THROW(parse_host(text), std::invalid_argument) << text.size() << " bytes";
+  }
+  for (const std::string& text : {"127.0.0.1\0junk:80"s, "[::\0\0\0]:2"s, "localhost\0:80"s}) {
+    EXPECT_THROW(parse_endpoint(text), std::invalid_argument) << text.size() << " bytes";
+  }
+  EXPECT_EQ(parse_error("127.0.0.1\0junk:80"s),
+            "'127.0.0.1' is followed by a NUL byte: not a numeric IPv4 or IPv6 address");
+}
+
 TEST(Endpoint, WithPortSameHostAndEquality) {
   const Endpoint a = loopback_v4(1000);
   EXPECT_EQ(with_port(a, 2000).to_string(), "127.0.0.1:2000");
