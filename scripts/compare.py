@@ -52,6 +52,9 @@ def parse_args(argv):
     p.add_argument("--table", choices=TABLES,
                    help="print only this table (with --format csv: plain CSV, no title line)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--headline", action="store_true",
+                   help="one file: only a few lines, the range of each reuse / fresh ratio per "
+                        "protocol and placement (what scripts/bench prints at the end)")
     return p.parse_args(argv)
 
 
@@ -136,6 +139,13 @@ def main(argv=None):
     notes = []
     try:
         warnings = []
+        if args.headline:
+            if args.results_b is not None:
+                raise UsageProblem("--headline takes one results file")
+            results = sr.load(args.results)
+            table = sr.ratio_table(results, args.metric)
+            write("\n".join(sr.report.headline(table, args.metric)) + "\n", args.output)
+            return 0
         if args.results_b is None:
             header, tables = one_file(args, notes)
         else:

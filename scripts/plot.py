@@ -28,7 +28,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import sockchurn_results as sr  # noqa: E402
-from sockchurn_results.chartstyle import (errorbar, has_spread, legend_below,  # noqa: E402
+from sockchurn_results.chartstyle import (errorbar, has_spread, legend_below, legend_columns,  # noqa: E402
                                           maybe_log, median_of, repetitions_caption, style,
                                           thousands, thread_axis)
 
@@ -80,7 +80,8 @@ class Plotter:
         """Each line of `lines` (from sr.series or sr.speedup_series) with its error bars."""
         for line in lines:
             errorbar(ax, line["threads"], line[value], line["lo"], line["hi"], line["label"],
-                     style(self.color(line[color_by]), line["closer"], line["port"]))
+                     style(self.color(line[color_by]), line["closer"], line["port"],
+                           line.get("engine", "")))
 
     def placement_label(self, placement):
         if placement:
@@ -135,9 +136,11 @@ class Plotter:
         if not panels:
             self.skip(chart, placement, why)
             return None, []
-        width = sum(w for _, _, w in panels) * 2.1
-        fig, axes = plt.subplots(1, len(panels), figsize=(max(width, 11.5), 5.9), squeeze=False,
-                                 layout="constrained", width_ratios=[w for _, _, w in panels])
+        # A panel is at least as wide as its legend's columns need.
+        widths = [max(w * 2.1, legend_columns(len(lines)) * (0.6 + 0.062 * max(len(l["label"]) for l in lines)))
+                  for _, lines, w in panels]
+        fig, axes = plt.subplots(1, len(panels), figsize=(max(sum(widths), 11.5), 5.9), squeeze=False,
+                                 layout="constrained", width_ratios=widths)
         return fig, [(ax, title, lines) for ax, (title, lines, _) in zip(axes[0], panels)]
 
     # ---- charts

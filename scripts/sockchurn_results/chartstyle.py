@@ -12,9 +12,14 @@ LINESTYLES = {"client": "-", "server": "--"}
 MARKERS = {"ephemeral": "o", "bound": "s"}
 
 
-def style(color, closer, port):
-    return {"color": color, "linestyle": LINESTYLES.get(closer, "-"),
-            "marker": MARKERS.get(port, "D" if port else "o"), "markersize": 5, "linewidth": 1.6}
+def style(color, closer, port, engine=""):
+    """Colour by strategy, line style by closer, marker by port; engines
+    other than the default blocking one get hollow markers and a lighter line."""
+    out = {"color": color, "linestyle": LINESTYLES.get(closer, "-"),
+           "marker": MARKERS.get(port, "D" if port else "o"), "markersize": 5, "linewidth": 1.6}
+    if engine not in ("", "blocking"):
+        out.update(markerfacecolor="white", alpha=0.75, linewidth=1.2)
+    return out
 
 
 def thread_axis(ax, threads):
@@ -94,6 +99,10 @@ def has_spread(lines):
                for a, b, n in zip(line["lo"], line["hi"], line["n"]))
 
 
+def legend_columns(n_items):
+    return 1 if n_items <= 3 else 2 if n_items <= 12 else 3
+
+
 def legend_below(ax, n_items):
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2 if n_items > 3 else 1,
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=legend_columns(n_items),
               fontsize="small", frameon=False)

@@ -405,3 +405,24 @@ def compare_runs_report(table, metric, names=("A", "B")):
                              f"change = {b} / {a} - 1\n"
                              f"verdict = two-sided Mann-Whitney U test of {a}'s vs {b}'s repetitions "
                              f"(* p<{ALPHA}), needs >= {MIN_U_REPETITIONS} per side")
+
+
+def headline(table, metric):
+    """Short lines for the end of a suite run: per protocol, placement, reuse
+    and fresh strategy, the range and median of the ratio over its runs."""
+    if table.empty:
+        return ["(no reuse / fresh pairs)"]
+    rows = table[table["ratio"].map(lambda r: not _nan(r) and not math.isinf(r))]
+    keys = ["group"] + (["placement"] if "placement" in rows else []) + ["strategy", "baseline"]
+    lines = []
+    for values, part in rows.groupby(keys, sort=False):
+        ident = dict(zip(keys, values))
+        where = ident["group"] + (f", placement {ident['placement']}" if ident.get("placement") else "")
+        ratios = sorted(part["ratio"])
+        middle = ratios[len(ratios) // 2] if len(ratios) % 2 else \
+            (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+        lines.append(f"{where}: {ident['strategy']} vs {ident['baseline']}: "
+                     f"{fmt_ratio(ratios[0])}-{fmt_ratio(ratios[-1])}x (median {fmt_ratio(middle)}, "
+                     f"{len(ratios)} runs)")
+    return [f"headline, {metric}: reuse's advantage over each fresh strategy (> 1: reuse is "
+            f"better), min-max over threads, closers, ports, engines:"] + ["  " + line for line in lines]

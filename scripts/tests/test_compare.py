@@ -293,3 +293,15 @@ def test_run_directly_as_executable(tmp_path):
 def test_render_rejects_unknown_format():
     with pytest.raises(ValueError):
         sr.render([], "html")
+
+
+def test_headline(capsys):
+    code, out, err = run(capsys, "--headline", golden("normal.json"))
+    assert (code, err) == (0, "")
+    assert out.split("\n")[1:] == [
+        "  tcp, placement same: reuse_unspec vs fresh_close: 1.50-1.67x (median 1.50, 6 runs)",
+        "  tcp, placement same: reuse_unspec vs fresh_linger0: 1.20-1.33x (median 1.24, 4 runs)",
+        "  tcp, placement split: reuse_unspec vs fresh_close: 1.20-1.20x (median 1.20, 2 runs)",
+        "  udp, placement same: reuse_unspec vs fresh_close: 1.97-2.22x (median 2.09, 4 runs)", ""]
+    code, _, err = run(capsys, "--headline", golden("normal.json"), golden("kernel_a.json"))
+    assert (code, err) == (2, "compare.py: --headline takes one results file\n")

@@ -217,3 +217,10 @@ def test_log_axes_have_several_labelled_ticks():
               if t.get_text() and low <= t.get_position()[1] <= high]
     assert len(labels) >= 2
     plot.plt.close(fig)
+
+
+def test_engines_are_told_apart_and_wide_legends_get_room():
+    from sockchurn_results.chartstyle import legend_columns, style
+    assert "markerfacecolor" not in style("#000", "client", "bound", "blocking")
+    assert style("#000", "client", "bound", "uring")["markerfacecolor"] == "white"
+    assert [legend_columns(n) for n in (1, 3, 4, 12, 13)] == [1, 1, 2, 2, 3]
