@@ -13,7 +13,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -21,11 +20,12 @@
 #include "echo_probe.hpp"
 #include "echo_process.hpp"
 #include "exchange.hpp"
-#include "git_commit.hpp"
 #include "kernel_counters.hpp"
+#include "context.hpp"
 #include "options.hpp"
 #include "results_file.hpp"
 #include "run_stats.hpp"
+#include "sweep.hpp"
 #include "sockops.hpp"
 #include "syscall_counter.hpp"
 #include "sysinfo.hpp"
@@ -41,14 +41,6 @@ const char* g_prog = "sockchurn";
 struct Target {
   Endpoint echo;       // TCP echo (UDP: the UDP echo)
   Endpoint echo_once;  // TCP echo-once
-};
-
-// One benchmark of the sweep: a variant at one payload and placement.
-struct Setup {
-  Variant variant;
-  std::size_t payload = 64;
-  Placement placement = Placement::same;
-  std::string name;  // without /real_time/threads:N
 };
 
 // The state one run's threads share; the first thread to begin a run and
@@ -205,7 +197,8 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
   Tally tally;
   tally.latency_ns.reserve(1 << 16);
   std::string why_not;
-  std::optional<SyscallCounter> syscalls = SyscallCounter::open(why_not);
+  std::optional<SyscallCounter> syscalls;
+  if (h.opt.count_syscalls) syscalls = SyscallCounter::open(why_not);
   tally.syscalls_counted = syscalls.has_value();
   const std::int64_t cpu0 = thread_cpu_ns();
   if (syscalls) syscalls->start();
@@ -243,65 +236,6 @@ void apply_thread_sweep(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
-// Every benchmark of the sweep, in registration order; an engine that cannot
-// run here is left out with one line on stderr.
-std::vector<Setup> sweep(const Options& opt, Protocol protocol) {
-  std::map<Engine, std::string> unavailable;
-  for (const Variant& v : variants(protocol))
-    if (!unavailable.contains(v.engine)) unavailable[v.engine] = engine_unavailable(v.engine);
-  std::string left_out;
-  for (const auto& [engine, why] : unavailable) {
-    if (why.empty()) continue;
-    std::fprintf(stderr, "%s: the %s engine's benchmarks are left out: %s\n", g_prog,
-                 std::string(to_string(engine)).c_str(), why.c_str());
-    left_out += (left_out.empty() ? "" : "; ") + std::string(to_string(engine)) + ": " + why;
-  }
-  if (!left_out.empty()) benchmark::AddCustomContext("engines_left_out", left_out);
-  std::vector<Setup> setups;
-  for (Placement placement : opt.placements)
-    for (std::size_t payload : opt.payloads)
-      for (const Variant& v : variants(protocol))
-        if (unavailable.at(v.engine).empty())
-          setups.push_back({v, payload, placement,
-                          v.name() + "/payload:" + std::to_string(payload) + "/placement:" +
-                              std::string(to_string(placement))});
-  return setups;
-}
-
-// Google Benchmark's --benchmark_filter as it applies it: an extended regex
-// searched in the full run name; "" and "all" select everything; a leading
-// '-' negates.
-class Selection {
- public:
-  explicit Selection(std::string filter) {
-    if (filter.empty() || filter == "all") filter = ".";
-    negate_ = filter.front() == '-';
-    if (negate_) filter.erase(0, 1);
-    try {
-      re_ = std::regex(filter, std::regex::extended);
-    } catch (const std::regex_error&) {
-      throw UsageError("--benchmark_filter: '" + filter + "' is not a valid regular expression");
-    }
-  }
-  bool any(const Setup& s, const std::vector<int>& threads) const {
-    return std::ranges::any_of(threads, [&](int t) {
-      return std::regex_search(s.name + "/real_time/threads:" + std::to_string(t), re_) != negate_;
-    });
-  }
-
- private:
-  std::regex re_;
-  bool negate_ = false;
-};
-
-bool asks_for_list(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--benchmark_list_tests" || a == "--benchmark_list_tests=true" || a == "--benchmark_list_tests=1") return true;
-  }
-  return false;
-}
-
 // Starts the bundled server (or takes --server) and probes the ports the
 // selected benchmarks use. Throws std::runtime_error with a one-line reason.
 void reach_server(Harness& h, bool need_echo, bool need_once) {
@@ -322,49 +256,7 @@ void reach_server(Harness& h, bool need_echo, bool need_once) {
   if (need_once) probe_echo(h.protocol, h.target.echo_once);
 }
 
-void add_run_context(const Harness& h) {
-  add_machine_context();
-  benchmark::AddCustomContext("strategy_roles", strategy_roles());
-  std::string why_not;
-  const bool countable = SyscallCounter::open(why_not).has_value();
-  benchmark::AddCustomContext("syscall_counter", countable ? "raw_syscalls:sys_enter per benchmark thread (perf_event_open)"
-                                                           : "unavailable: " + why_not);
-  std::string kernel = "the namespace's /proc/net/snmp and /proc/net/netstat, client and server together";
-  try {
-    read_kernel_counters();
-  } catch (const std::exception& e) {
-    kernel = std::string("unavailable: ") + e.what();
-  }
-  benchmark::AddCustomContext("kernel_counters", kernel);
-  const bool external = !h.echo;
-  benchmark::AddCustomContext("echo_server", external ? "external" : "bundled sockchurn-echo, child process");
-  benchmark::AddCustomContext("echo_address", h.target.echo.to_string());
-  benchmark::AddCustomContext("echo_threads", external ? "?" : std::to_string(h.opt.echo_threads));
-  benchmark::AddCustomContext("address_family", h.target.echo.family() == AF_INET6 ? "ipv6" : "ipv4");
-  std::string payloads, placements;
-  for (std::size_t p : h.opt.payloads) payloads += (payloads.empty() ? "" : ",") + std::to_string(p);
-  for (const auto& [p, plan] : h.plans) {
-    std::string text = std::string(to_string(p)) + ": " + plan.describe;
-    if (external) text = std::string(to_string(p)) + ": client only (" + plan.describe +
-                         "); the external server's CPUs are not controlled";
-    placements += (placements.empty() ? "" : "; ") + text;
-  }
-  benchmark::AddCustomContext("payloads", payloads);
-  benchmark::AddCustomContext("placement", placements);
-}
-
 }  // namespace
-
-void add_machine_context() {
-  for (const auto& [key, value] : machine_context()) benchmark::AddCustomContext(key, value);
-  const std::optional<bool> host = in_host_network_namespace();
-  std::string isolation = !host ? "unknown (may be the host's network namespace)"
-                          : *host ? "shared network namespace (the host's)"
-                          : network_interfaces() == "lo" ? "private network namespace (loopback only)"
-                                                         : "private network namespace (" + network_interfaces() + ")";
-  benchmark::AddCustomContext("isolation", isolation);
-  benchmark::AddCustomContext("git_commit", SOCKCHURN_GIT_COMMIT);
-}
 
 int churn_main(int argc, char** argv, Protocol protocol) {
   if (const char* slash = std::strrchr(argv[0], '/')) g_prog = slash + 1;
@@ -383,7 +275,7 @@ int churn_main(int argc, char** argv, Protocol protocol) {
   benchmark::Initialize(&argc, argv, [] { std::fputs(options_help(g_prog).c_str(), stdout); });
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 
-  const std::vector<Setup> setups = sweep(h.opt, protocol);
+  const std::vector<Setup> setups = sweep(h.opt, protocol, g_prog);
   bool need_echo = false, need_once = false;
   std::vector<std::string> groups;
   try {
@@ -415,7 +307,7 @@ int churn_main(int argc, char** argv, Protocol protocol) {
       std::fprintf(stderr, "%s: %s\n", g_prog, e.what());
       return 1;
     }
-    add_run_context(h);
+    add_run_context(h.opt, h.plans, h.target.echo, !h.echo);
   }
 
   for (const Setup& s : setups) benchmark::RegisterBenchmark(s.name.c_str(), run_exchanges, s)->Apply(apply_thread_sweep);

@@ -4,6 +4,7 @@
 // (src/registry.hpp). A benchmark binary is one call to churn_main.
 #pragma once
 
+#include "context.hpp"
 #include "registry.hpp"
 
 namespace sockchurn::bench {
@@ -15,8 +16,5 @@ namespace sockchurn::bench {
 // error.
 int churn_main(int argc, char** argv, Protocol protocol);
 
-// Context every results file carries: kernel, CPU, sysctls, isolation, git
-// commit. Call after benchmark::Initialize.
-void add_machine_context();
 
 }  // namespace sockchurn::bench

@@ -45,6 +45,11 @@ Flags option_table(Options& o) {
              [&o](std::string_view v) { o.max_errors = parse_number<std::uint64_t>("--max-errors", v, 0, ~0ULL); })
       .value("--stall-timeout", "SECONDS", "give up if no exchange completes for this long (default 20)",
              [&o](std::string_view v) { o.stall_timeout_s = parse_number<int>("--stall-timeout", v, 1, 3600); })
+      .toggle("--count-syscalls",
+              "count the client's system calls per exchange (syscalls_per_exchange;\n"
+              "raw_syscalls tracepoint, root). It slows every system call of the\n"
+              "client, so its rates are not the suite's: count in a run of its own",
+              [&o] { o.count_syscalls = true; })
       .toggle("--list-groups",
               "print the strategy groups (one benchmark-name regex a line,\n"
               "e.g. ^tcp/fresh_close/closer:client/) that scripts/bench runs\n"

@@ -27,6 +27,9 @@ struct Options {
   int stall_timeout_s = 20;
   std::uint64_t max_errors = 0;
   bool list_groups = false;
+  // Count each benchmark thread's system calls (raw_syscalls tracepoint):
+  // it slows every system call of the counted threads, so not by default.
+  bool count_syscalls = false;
 };
 
 // Takes the suite's own flags out of argv and checks them for `protocol`;

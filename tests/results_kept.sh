@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# No finished result is lost (issue: results written as they are made):
-#   1. SIGKILL a benchmark binary mid-run: its finished rows are on disk;
-#   2. kill its echo server mid-run: the finished rows are kept, the
+# No finished result is lost (results are written as they are made), tried
+# on scripts/bench itself:
+#   1. SIGKILL its benchmark binary mid-group: the group's finished rows are
+#      kept, the group is named unfinished, the next group runs;
+#   2. kill its echo server mid-group: the finished rows are kept, the
 #      interrupted benchmark is an errored row that keeps its counters;
 #   3. SIGINT scripts/bench during its third group: exit 130, the merged
 #      results hold the finished groups, name the unfinished ones.
@@ -22,16 +24,6 @@ pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 py=/usr/bin/python3
 
-# Waits (at most $2 s) until file $1 holds $3 finished iteration rows.
-wait_rows() {
-  local deadline=$((SECONDS + $2))
-  while [ $SECONDS -lt "$deadline" ]; do
-    [ "$(grep -c '"run_type": "iteration"' "$1" 2>/dev/null || true)" -ge "$3" ] 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # compare.py and plot.py on a merged file.
 tools_work() {
   local name=$1 file=$2
@@ -44,53 +36,83 @@ tools_work() {
   return 0
 }
 
-# Merges one part (possibly cut short) and counts its rows.
-merged_rows() {
-  rm -f "$work/merged.json"
-  $py "$top/scripts/merge_results.py" "$1" -o "$work/merged.json" 2>/dev/null || { echo -1; return; }
-  $py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(r.get("run_type")=="iteration" for r in d["benchmarks"]))' "$work/merged.json"
+# Runs scripts/bench on two groups in the background (its own session, SIGINT
+# deliverable), into $work/NAME.json.
+suite() {
+  local name=$1
+  # `env --default-signal=INT`: a background job of a script starts with
+  # SIGINT ignored, and a signal ignored at entry cannot be trapped.
+  setsid env --default-signal=INT "$top/scripts/bench" --repetitions 2 --min-time 0.3 --placement same \
+    --threads 1,2 --no-plots --filter '^tcp/(fresh_linger0|reuse_unspec)/closer:client/(port:ephemeral/)?payload' \
+    -o "$work/$name.json" >"$work/$name.out" 2>&1 &
+  suite_pid=$!
 }
 
-# 1. SIGKILL of the benchmark binary after two finished rows.
-"$bin/tcp_churn" --threads=1 --benchmark_min_time=0.2 --benchmark_repetitions=3 \
-  --benchmark_filter='fresh_linger0/closer:client|reuse_unspec/closer:client/port:ephemeral' \
-  --benchmark_out="$work/killed.json" --benchmark_out_format=json >/dev/null 2>&1 &
-pid=$!
-if wait_rows "$work/killed.json" 30 2; then
-  kill -KILL "$pid"; wait "$pid" 2>/dev/null
-  pkill -KILL -P "$pid" 2>/dev/null
-  n=$(merged_rows "$work/killed.json")
-  if [ "$n" -ge 2 ] && tools_work sigkill "$work/merged.json"; then
-    pass "SIGKILL mid-run: $n finished rows kept and readable"
+# Waits (at most 60 s) until the suite's log shows a finished benchmark of
+# its first group, then returns the pid of the process named $1 in it.
+first_row_then_pid() {
+  local log=$work/$2.log deadline=$((SECONDS + 60))
+  while [ $SECONDS -lt $deadline ]; do
+    grep -q '^tcp/fresh_linger0/closer:client/payload:64/placement:same/real_time/threads:1 ' "$log" 2>/dev/null &&
+      pgrep -s "$suite_pid" -x "$1" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# What a suite left: "exit|finished rows by strategy|errored rows|unfinished groups".
+suite_result() {
+  $py -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [r for r in d["benchmarks"] if r.get("run_type") == "iteration"]
+ok = sorted({r["run_name"].split("/")[1] for r in rows if not r.get("error_occurred")})
+bad = sum(1 for r in rows if r.get("error_occurred"))
+print(",".join(ok) + "|" + str(bad) + "|" + d["context"].get("suite_unfinished_groups", ""))' "$1" 2>&1
+}
+
+# 1. SIGKILL of the benchmark binary in the suite's first group, once a row
+# of it has finished: the suite goes on with the second group; the first
+# group's finished rows are kept (the file cut short is closed) and it is
+# named unfinished.
+suite killed
+if pid=$(first_row_then_pid tcp_churn killed | head -1) && [ -n "$pid" ]; then
+  kill -KILL "$pid"
+  wait "$suite_pid"; rc=$?
+  r=$(suite_result "$work/killed.json")
+  if [ "$rc" -eq 1 ] && [[ $r == "fresh_linger0,reuse_unspec|0|tcp/fresh_linger0/closer:client" ]] &&
+     tools_work sigkill "$work/killed.json"; then
+    pass "SIGKILL of tcp_churn mid-group: exit 1; kept rows of fresh_linger0 (before the kill) and reuse_unspec; unfinished: ${r##*|}"
   else
-    [ "$n" -ge 2 ] || fail "SIGKILL mid-run: $n rows after merging"
+    fail "SIGKILL of tcp_churn mid-group: exit $rc, result '$r'; $(tail -3 "$work/killed.out")"
   fi
 else
-  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  fail "SIGKILL mid-run: no two rows within 30 s"
+  wait "$suite_pid"
+  fail "SIGKILL of tcp_churn mid-group: no finished row to wait for; $(tail -3 "$work/killed.out")"
 fi
 
-# 2. The echo server killed after two finished rows.
-"$bin/tcp_churn" --threads=1 --benchmark_min_time=0.2 --benchmark_repetitions=3 --stall-timeout=2 \
-  --benchmark_filter='fresh_linger0/closer:client|reuse_unspec/closer:client/port:ephemeral' \
-  --benchmark_out="$work/echo.json" --benchmark_out_format=json >/dev/null 2>"$work/echo.err" &
-pid=$!
-if wait_rows "$work/echo.json" 30 2; then
-  pkill -KILL -x -P "$pid" sockchurn-echo
-  wait "$pid"; rc=$?
-  n=$(merged_rows "$work/echo.json")
+# 2. The echo server killed in the suite's first group: the benchmark running
+# then ends in an errored row that keeps its counters, the finished rows
+# stay, the second group runs.
+suite echo
+if pid=$(first_row_then_pid sockchurn-echo echo | head -1) && [ -n "$pid" ]; then
+  kill -KILL "$pid"
+  wait "$suite_pid"; rc=$?
+  r=$(suite_result "$work/echo.json")
   errored=$($py -c '
 import json, sys
 rows = [r for r in json.load(open(sys.argv[1]))["benchmarks"] if r.get("error_occurred")]
-print(" ".join("%d:%d" % (r.get("exchanges", -1), r.get("errors", -1)) for r in rows))' "$work/merged.json" 2>/dev/null)
-  if [ "$rc" -ne 0 ] && [ "$n" -ge 2 ] && [[ $errored =~ ^[0-9]+:[1-9] ]] && tools_work echo-killed "$work/merged.json"; then
-    pass "echo server killed: exit $rc, $n rows kept, errored rows (exchanges:errors) $errored"
+print(" ".join("%d:%d" % (r.get("exchanges", -1), r.get("errors", -1)) for r in rows))' "$work/echo.json" 2>&1)
+  if [ "$rc" -eq 1 ] && [[ $r == fresh_linger0,reuse_unspec\|* ]] &&
+     { [[ $errored =~ ^[0-9]+:[1-9] ]] || [[ ${r##*|} == tcp/fresh_linger0/closer:client ]]; } &&
+     tools_work echo-killed "$work/echo.json"; then
+    pass "echo server killed mid-group: exit 1; kept ${r%%|*}; errored rows (exchanges:errors) '$errored'; unfinished: '${r##*|}'"
   else
-    fail "echo server killed: exit $rc, $n rows, errored '$errored': $(grep tcp_churn "$work/echo.err" | tail -2)"
+    fail "echo server killed mid-group: exit $rc, result '$r', errored '$errored'; $(tail -3 "$work/echo.out")"
   fi
 else
-  kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  fail "echo server killed: no two rows within 30 s"
+  wait "$suite_pid"
+  fail "echo server killed mid-group: no finished row to wait for; $(tail -3 "$work/echo.out")"
 fi
 
 # 3. SIGINT to scripts/bench (its whole process group, as Ctrl-C does)

@@ -1,0 +1,65 @@
+#include "sweep.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <regex>
+#include <string_view>
+
+#include "flags.hpp"
+
+namespace sockchurn::bench {
+
+std::vector<Setup> sweep(const Options& opt, Protocol protocol, const char* prog) {
+  std::map<Engine, std::string> unavailable;
+  for (const Variant& v : variants(protocol))
+    if (!unavailable.contains(v.engine)) unavailable[v.engine] = engine_unavailable(v.engine);
+  std::string left_out;
+  for (const auto& [engine, why] : unavailable) {
+    if (why.empty()) continue;
+    std::fprintf(stderr, "%s: the %s engine's benchmarks are left out: %s\n", prog, std::string(to_string(engine)).c_str(),
+                 why.c_str());
+    left_out += (left_out.empty() ? "" : "; ") + std::string(to_string(engine)) + ": " + why;
+  }
+  if (!left_out.empty()) benchmark::AddCustomContext("engines_left_out", left_out);
+  std::vector<Setup> setups;
+  for (Placement placement : opt.placements)
+    for (std::size_t payload : opt.payloads)
+      for (const Variant& v : variants(protocol))
+        if (unavailable.at(v.engine).empty())
+          setups.push_back({v, payload, placement,
+                            v.name() + "/payload:" + std::to_string(payload) + "/placement:" +
+                                std::string(to_string(placement))});
+  return setups;
+}
+
+Selection::Selection(std::string filter) {
+  if (filter.empty() || filter == "all") filter = ".";
+  negate_ = filter.front() == '-';
+  if (negate_) filter.erase(0, 1);
+  try {
+    std::regex(filter, std::regex::extended);
+  } catch (const std::regex_error&) {
+    throw UsageError("--benchmark_filter: '" + filter + "' is not a valid regular expression");
+  }
+  filter_ = std::move(filter);
+}
+
+bool Selection::any(const Setup& s, const std::vector<int>& threads) const {
+  const std::regex re(filter_, std::regex::extended);
+  return std::ranges::any_of(threads, [&](int t) {
+    return std::regex_search(s.name + "/real_time/threads:" + std::to_string(t), re) != negate_;
+  });
+}
+
+bool asks_for_list(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--benchmark_list_tests" || a == "--benchmark_list_tests=true" || a == "--benchmark_list_tests=1") return true;
+  }
+  return false;
+}
+
+}  // namespace sockchurn::bench

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# scripts/bench checks everything before the first benchmark: a bad option,
+# output path, filter or benchmark flag is one line on stderr and exit 2
+# within seconds, and nothing is written.
+# usage: tests/bench_usage.sh
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/out"
+failures=0
+
+# expect WANT_LINE ARGS...: exit 2, exactly WANT_LINE on stderr (after the
+# build's own progress line), nothing in the output directory.
+expect() {
+  local want=$1; shift
+  local start=$SECONDS rc got
+  timeout 300 "$top/scripts/bench" "$@" >"$work/stdout" 2>"$work/stderr"
+  rc=$?
+  got=$(grep -v '^== build' "$work/stderr")
+  if [ "$rc" -eq 2 ] && [ "$got" = "$want" ] && [ -z "$(ls -A "$work/out")" ] && [ ! -s "$work/stdout" ]; then
+    echo "PASS: $* -> '$got' ($((SECONDS - start)) s)"
+  else
+    echo "FAIL: $*: exit $rc, stderr '$got', want '$want'; written: $(ls -A "$work/out")"
+    failures=$((failures + 1))
+  fi
+}
+
+o=$work/out/r.json
+expect "scripts/bench: --min-time: 0 s is too short to measure (at least 0.01; the suite uses 0.3, --quick 0.05)" \
+  --quick --min-time 0 -o "$o"
+expect "scripts/bench: --repetitions: 'x' is not a positive whole number" --repetitions x -o "$o"
+expect "scripts/bench: --filter: '(' is not a valid extended regular expression" --quick --filter '(' -o "$o"
+expect "scripts/bench: cannot write /nonexistent/x.json: the directory /nonexistent does not exist" \
+  --quick --filter udp/sendto -o /nonexistent/x.json
+touch "$work/exists.json"
+expect "scripts/bench: $work/exists.json exists already; results are never overwritten" --quick -o "$work/exists.json"
+expect "scripts/bench: unknown argument '--frobnicate' (see --help)" --frobnicate
+# Checked by the binaries themselves (--list-groups), before anything runs.
+expect "scripts/bench: --threads: 'abc' is not a number from 1 to 256" --quick --threads abc -o "$o"
+expect "scripts/bench: --threads: '0' is not a number from 1 to 256" --quick --threads 0 -o "$o"
+expect "scripts/bench: --placement: 'both' is not one of same, split, free" --quick --placement both -o "$o"
+expect "scripts/bench: --payload: '0' is not a number from 1 to 1048576" --quick --payload 0 -o "$o"
+expect "scripts/bench: --server: '127.0.0.1' has no port: expected HOST:PORT" --quick --server 127.0.0.1 -o "$o"
+expect "scripts/bench: --filter: 'no_such_strategy' selects no benchmark (scripts/bench --help; names as in docs/results-format.md)" \
+  --quick --filter no_such_strategy -o "$o"
+
+if [ "$failures" -gt 0 ]; then echo "bench_usage: $failures failed"; exit 1; fi
+echo "bench_usage: all passed"
