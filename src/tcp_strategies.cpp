@@ -11,9 +11,10 @@
 #include "sockops.hpp"
 #include "sysinfo.hpp"
 
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51  // Linux 6.3 (include/uapi/linux/in.h); glibc 2.36 lacks it
-#endif
+namespace {
+// IP_LOCAL_PORT_RANGE (Linux 6.3, include/uapi/linux/in.h); glibc 2.36 lacks it.
+constexpr int kIpLocalPortRange = 51;
+}  // namespace
 
 namespace sockchurn {
 
@@ -155,7 +156,7 @@ class PortRange final : public TcpCycle {
   Outcome exchange() override {
     Fd s;
     const Outcome c = connect_fresh(s, [this](int fd) -> Outcome {
-      if (::setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &range_, sizeof range_) != 0)
+      if (::setsockopt(fd, IPPROTO_IP, kIpLocalPortRange, &range_, sizeof range_) != 0)
         return {errno, "setsockopt(IP_LOCAL_PORT_RANGE)"};
       if (try_set_linger0(fd) != 0) return {errno, "setsockopt(SO_LINGER)"};
       return {};
