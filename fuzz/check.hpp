@@ -2,10 +2,14 @@
 // which, then abort(), so that libFuzzer saves the input (crash-<sha1>).
 #pragma once
 
+#include <netinet/in.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+
+#include "endpoint.hpp"
 
 namespace sockchurn::fuzz {
 
@@ -33,6 +37,15 @@ inline std::string escaped(std::string_view text) {
     }
   }
   return out;
+}
+
+// What every address a parser accepted must be: parsed from text without a
+// NUL byte (inet_pton stops there), of a family with that family's length.
+inline void require_address(const Endpoint& ep, std::string_view text, const std::string& what) {
+  require(text.find('\0') == std::string_view::npos, what + " accepted text with a NUL byte");
+  require((ep.family() == AF_INET && ep.len == sizeof(sockaddr_in)) ||
+              (ep.family() == AF_INET6 && ep.len == sizeof(sockaddr_in6)),
+          what + ": family " + std::to_string(ep.family()) + " with length " + std::to_string(ep.len));
 }
 
 }  // namespace sockchurn::fuzz

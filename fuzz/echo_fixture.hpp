@@ -7,10 +7,12 @@
 #pragma once
 
 #include <dirent.h>
+#include <fuzzer/FuzzedDataProvider.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -86,6 +88,17 @@ inline void start_server() {
 }
 
 // Polls `done` (first at once, then every 100 us) until it holds or kDeadline passes.
+// `size` bytes of a pattern of 1 to `max_pattern` bytes the input chooses
+// (`fallback` if it has none left), repeated: large payloads from little input.
+inline std::string repeated_pattern(FuzzedDataProvider& in, std::size_t size, std::size_t max_pattern, char fallback) {
+  std::string pattern = in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(1, max_pattern));
+  if (pattern.empty()) pattern = std::string(1, fallback);
+  std::string out;
+  out.reserve(size);
+  while (out.size() < size) out.append(pattern, 0, std::min(pattern.size(), size - out.size()));
+  return out;
+}
+
 inline bool eventually(const std::function<bool()>& done) {
   const auto deadline = Clock::now() + kDeadline;
   while (!done()) {

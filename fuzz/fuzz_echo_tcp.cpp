@@ -186,12 +186,7 @@ void require_alive() {
 std::string chunk(FuzzedDataProvider& in, std::size_t budget) {
   const std::size_t limit = std::min(budget, in.ConsumeBool() ? kMaxChunk : std::size_t{4096});
   const std::size_t size = in.ConsumeIntegralInRange<std::size_t>(0, limit);
-  std::string pattern = in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(1, 256));
-  if (pattern.empty()) pattern = "x";
-  std::string out;
-  out.reserve(size);
-  while (out.size() < size) out.append(pattern, 0, std::min(pattern.size(), size - out.size()));
-  return out;
+  return repeated_pattern(in, size, 256, 'x');
 }
 
 }  // namespace

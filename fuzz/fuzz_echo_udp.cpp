@@ -131,12 +131,7 @@ std::string datagram(FuzzedDataProvider& in, std::size_t budget) {
   // Mostly around the limit, sometimes up to the largest datagram.
   const std::size_t limit = std::min(budget, in.ConsumeBool() ? kMaxMessage + 16 : kLargest);
   const std::size_t size = in.ConsumeIntegralInRange<std::size_t>(0, limit);
-  std::string pattern = in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(1, 64));
-  if (pattern.empty()) pattern = "u";
-  std::string out;
-  out.reserve(size);
-  while (out.size() < size) out.append(pattern, 0, std::min(pattern.size(), size - out.size()));
-  return out;
+  return repeated_pattern(in, size, 64, 'u');
 }
 
 }  // namespace
