@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <regex>
 #include <string_view>
 
 #include "flags.hpp"
@@ -40,17 +39,15 @@ Selection::Selection(std::string filter) {
   negate_ = filter.front() == '-';
   if (negate_) filter.erase(0, 1);
   try {
-    std::regex(filter, std::regex::extended);
+    re_ = std::regex(filter, std::regex::extended);
   } catch (const std::regex_error&) {
     throw UsageError("--benchmark_filter: '" + filter + "' is not a valid regular expression");
   }
-  filter_ = std::move(filter);
 }
 
 bool Selection::any(const Setup& s, const std::vector<int>& threads) const {
-  const std::regex re(filter_, std::regex::extended);
   return std::ranges::any_of(threads, [&](int t) {
-    return std::regex_search(s.name + "/real_time/threads:" + std::to_string(t), re) != negate_;
+    return std::regex_search(s.name + "/real_time/threads:" + std::to_string(t), re_) != negate_;
   });
 }
 

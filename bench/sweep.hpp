@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,7 @@ class Selection {
   bool any(const Setup& s, const std::vector<int>& threads) const;
 
  private:
-  std::string filter_;
+  std::regex re_;
   bool negate_ = false;
 };
 
