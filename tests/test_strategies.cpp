@@ -208,4 +208,65 @@ TEST(StrategyEffects, PortRangeStaysInItsSlice) {
   EXPECT_EQ((*ports.begin() - lo) / width, (*ports.rbegin() - lo) / width) << "ports from two slices";
 }
 
+// Requests per connection: 100 exchanges at rpc:10 are 10 connections, in
+// every engine that takes rpc, for every strategy that ends connections;
+// the Asio engine's flows each hold one connection at a time, so with 4
+// flows at most 3 connections more are begun than 10 (each flow's last).
+struct RpcCase {
+  Variant variant;
+};
+
+std::vector<RpcCase> rpc_cases() {
+  std::vector<RpcCase> out;
+  for (const Variant& base : variants(Protocol::tcp)) {
+    if (!base.takes_rpc() || base.closer != Closer::client || base.port != LocalPort::ephemeral) continue;
+    for (unsigned flows : {1u, 4u}) {
+      if (flows != 1 && !base.takes_flows()) continue;
+      Variant v = base;
+      v.rpc = 10;
+      v.flows = flows;
+      out.push_back({v});
+    }
+  }
+  return out;
+}
+
+class RequestsPerConnection : public testing::TestWithParam<RpcCase> {};
+
+TEST_P(RequestsPerConnection, HundredExchangesAtTenPerConnection) {
+  echo::BackgroundServer server;
+  const Variant& v = GetParam().variant;
+  auto ex = make_exchanger({v, 64, loopback_v4(server.ports().tcp)});
+  for (int i = 0; i < 100; ++i) {
+    const Outcome o = ex->exchange();
+    ASSERT_TRUE(o.ok()) << "exchange " << i << ": " << o.describe();
+  }
+  ex.reset();
+  // The server counts a connection when it accepts it: wait for the last.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server.stats().accepted < 10 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_GE(server.stats().accepted, 10u);
+  EXPECT_LE(server.stats().accepted, 10u + v.flows - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, RequestsPerConnection, testing::ValuesIn(rpc_cases()),
+                         [](const testing::TestParamInfo<RpcCase>& info) {
+                           return test::strategy_case_name({info.param.variant});
+                         });
+
+// A requests-per-connection value where the strategy keeps its connection,
+// or flows outside the Asio engine, is refused rather than ignored.
+TEST(RequestsPerConnection, RefusedWhereItMeansNothing) {
+  Variant keep = test::variant_of(Protocol::tcp, "keepalive");
+  keep.rpc = 10;
+  EXPECT_THROW(make_exchanger({keep, 64, loopback_v4(9)}), std::invalid_argument);
+  Variant blocking = test::variant_of(Protocol::tcp, "fresh_close");
+  blocking.flows = 4;
+  EXPECT_THROW(make_exchanger({blocking, 64, loopback_v4(9)}), std::invalid_argument);
+  blocking.flows = 1;
+  blocking.rpc = 0;
+  EXPECT_THROW(make_exchanger({blocking, 64, loopback_v4(9)}), std::invalid_argument);
+}
+
 }  // namespace
