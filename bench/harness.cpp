@@ -227,6 +227,7 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
     tally.latency_ns.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(took, UINT32_MAX)));
     h.progress.fetch_add(1, std::memory_order_relaxed);
   }
+  if (ex) ex->finish();
   if (syscalls) tally.syscalls = syscalls->read();
   tally.cpu_ns = thread_cpu_ns() - cpu0;
   if (ex) tally.stale = ex->stale();

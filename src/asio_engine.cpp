@@ -14,6 +14,7 @@
 #include <cstring>
 #include <deque>
 #include <exception>
+#include <vector>
 
 #include "message.hpp"
 #include "sockops.hpp"
@@ -64,6 +65,18 @@ class AsioExchanger final : public Exchanger {
       });
   }
 
+  // The flows' connections end the strategy's way; their coroutines are
+  // destroyed with the io_context.
+  void finish() override {
+    error_code ec;
+    for (Socket* sock : sockets_) {
+      if (!sock->is_open()) continue;
+      if (cycle_.end == End::unspec) (void)disconnect(sock->native_handle());
+      else if (cycle_.end == End::linger_unless_fin) sock->set_option(asio::socket_base::linger(true, 0), ec);
+      sock->close(ec);
+    }
+  }
+
   Outcome exchange() override {
     while (done_.empty()) {
       if (!crashed_.empty() || io_.run_one() == 0) return {ENOTRECOVERABLE, "asio flow"};
@@ -78,6 +91,12 @@ class AsioExchanger final : public Exchanger {
   // io_context runs it; each exchange's outcome goes to done_.
   Awaitable<void> flow() {
     Socket sock(io_.get_executor());
+    sockets_.push_back(&sock);
+    struct Unlist {  // when the frame goes, with the io_context or an exception
+      std::vector<Socket*>& all;
+      Socket* mine;
+      ~Unlist() { std::erase(all, mine); }
+    } unlist{sockets_, &sock};
     Message msg(cfg_.payload);
     const unsigned rpc = cfg_.variant.rpc;
     for (;;) {
@@ -184,6 +203,7 @@ class AsioExchanger final : public Exchanger {
   tcp::endpoint peer_;
   std::deque<Outcome> done_;  // finished exchanges not yet returned by exchange()
   std::string crashed_;       // a flow ended with an exception (its what())
+  std::vector<Socket*> sockets_;  // each flow's, in its coroutine frame
   // Last: destroyed first, with the flows' coroutine frames and sockets,
   // while the members above still exist.
   asio::io_context io_{1};

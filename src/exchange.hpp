@@ -45,6 +45,12 @@ class Exchanger {
   // cycle). After a failure the exchanger resets its socket so the next
   // exchange starts clean.
   virtual Outcome exchange() = 0;
+  // Ends the connections left open the strategy's way (a reset for reuse,
+  // a FIN for fresh_close), so that a run's kernel counters and TIME_WAIT
+  // include every connection it opened; the harness calls it after the
+  // last exchange of a run. Exchanges still in flight (other flows) are
+  // dropped uncounted.
+  virtual void finish() {}
   // UDP: datagrams that were not this cycle's echo (an earlier cycle's, or
   // one from another source queued while the socket was disconnected),
   // recognised by source address and sequence number and discarded.

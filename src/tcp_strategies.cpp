@@ -52,6 +52,11 @@ class TcpCycle : public Exchanger {
     return o;
   }
 
+  void finish() final {
+    if (connected_) (void)end();
+    connected_ = false;
+  }
+
  protected:
   // Leaves sock_ connected to the server, or returns the step that failed.
   virtual Outcome open() = 0;
@@ -243,16 +248,19 @@ class ReuseUnspec final : public TcpCycle {
 class Keepalive final : public TcpCycle {
  public:
   using TcpCycle::TcpCycle;
-  // The connection ends with a reset, so that the end of a run leaves no
-  // TIME_WAIT behind to be counted against the next.
-  ~Keepalive() override {
-    if (sock_) disconnect(sock_.get());
-  }
+  ~Keepalive() override { finish(); }
   Keepalive(const Keepalive&) = delete;
   Keepalive& operator=(const Keepalive&) = delete;
 
  private:
   Outcome open() override { return connect_fresh(); }
+  // Only at the end of a run (finish()): a reset, so that it leaves no
+  // TIME_WAIT behind.
+  Outcome end() override {
+    (void)disconnect(sock_.get());
+    sock_.reset();
+    return {};
+  }
 };
 
 }  // namespace
