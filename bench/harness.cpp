@@ -245,22 +245,42 @@ void apply_thread_sweep(benchmark::internal::Benchmark* b) {
 
 // Starts the bundled server (or takes --server) and probes the ports the
 // selected benchmarks use. Throws std::runtime_error with a one-line reason.
-void reach_server(Harness& h, bool need_echo, bool need_once) {
+// `need_after`: the close-after-N ports the selected benchmarks use (closer
+// server at rpc N above 1).
+void reach_server(Harness& h, bool need_echo, bool need_once, const std::set<unsigned>& need_after) {
   if (h.opt.server) {
     h.target.echo = *h.opt.server;
     h.target.echo_once = with_port(*h.opt.server, h.opt.server_once_port ? h.opt.server_once_port
                                                                           : static_cast<std::uint16_t>(h.opt.server->port() + 1));
+    for (unsigned n : need_after) {
+      const auto port = h.opt.server_after_ports.find(n);
+      if (port == h.opt.server_after_ports.end())
+        throw std::runtime_error("closer:server at rpc:" + std::to_string(n) + " needs the server's close-after-" + std::to_string(n) +
+                                 " port: start sockchurn-echo with --close-after=" + std::to_string(n) +
+                                 " and pass --server-close-after=" + std::to_string(n) + ":PORT");
+      h.target.echo_after[n] = with_port(*h.opt.server, port->second);
+    }
   } else {
     const std::string binary = h.opt.echo_binary.empty() ? echo_binary_beside_self(SOCKCHURN_ECHO_FALLBACK) : h.opt.echo_binary;
     if (::access(binary.c_str(), X_OK) != 0) throw std::runtime_error("cannot execute the echo server " + binary + ": " + error_name(errno));
-    h.echo = std::make_unique<EchoProcess>(
-        binary, std::vector<std::string>{"--listen=" + h.opt.listen, "--threads=" + std::to_string(h.opt.echo_threads)});
+    std::vector<std::string> args{"--listen=" + h.opt.listen, "--threads=" + std::to_string(h.opt.echo_threads)};
+    std::string after;
+    for (unsigned n : need_after) after += (after.empty() ? "" : ",") + std::to_string(n);
+    if (!after.empty()) args.push_back("--close-after=" + after);
+    h.echo = std::make_unique<EchoProcess>(binary, args);
     const Endpoint host = parse_host(h.opt.listen);
     h.target.echo = with_port(host, h.protocol == Protocol::tcp ? h.echo->ports().tcp : h.echo->ports().udp);
     h.target.echo_once = with_port(host, h.echo->ports().tcp_once);
+    for (const auto& [n, port] : h.echo->ports().tcp_after) h.target.echo_after[n] = with_port(host, port);
   }
   if (need_echo) probe_echo(h.protocol, h.target.echo);
   if (need_once) probe_echo(h.protocol, h.target.echo_once);
+  for (unsigned n : need_after) {
+    const auto at = h.target.echo_after.find(n);
+    if (at == h.target.echo_after.end())
+      throw std::runtime_error("the echo server reported no close-after-" + std::to_string(n) + " port");
+    probe_echo(h.protocol, at->second);
+  }
 }
 
 }  // namespace
@@ -284,12 +304,15 @@ int churn_main(int argc, char** argv, Protocol protocol) {
 
   const std::vector<Setup> setups = sweep(h.opt, protocol, g_prog);
   bool need_echo = false, need_once = false;
+  std::set<unsigned> need_after;
   std::vector<std::string> groups;
   try {
     const Selection selection(benchmark::GetBenchmarkFilter());
     for (const Setup& s : setups) {
       if (!selection.any(s, h.opt.threads)) continue;
-      (s.variant.server_closes() ? need_once : need_echo) = true;
+      if (!s.variant.server_closes()) need_echo = true;
+      else if (s.variant.rpc == 1) need_once = true;
+      else need_after.insert(s.variant.rpc);
       if (std::find(groups.begin(), groups.end(), s.variant.group_regex()) == groups.end())
         groups.push_back(s.variant.group_regex());
     }
@@ -309,7 +332,7 @@ int churn_main(int argc, char** argv, Protocol protocol) {
                    "'unshare -n' as scripts/bench does\n",
                    g_prog);
     try {
-      reach_server(h, need_echo, need_once);
+      reach_server(h, need_echo, need_once, need_after);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "%s: %s\n", g_prog, e.what());
       return 1;

@@ -19,6 +19,18 @@ Flags option_table(Options& o) {
           [&o](std::string_view v) { o.server = parse_endpoint(v); })
       .value("--server-once-port", "N", "the external server's TCP echo-once port (default PORT+1)",
              [&o](std::string_view v) { o.server_once_port = parse_number<std::uint16_t>("--server-once-port", v, 1, 65535); })
+      .value("--server-close-after", "N:PORT,...",
+             "the external server's close-after-N ports (its --close-after),\n"
+             "for closer:server at --rpc N above 1",
+             [&o](std::string_view v) {
+               for (const std::string_view item : split_list("--server-close-after", v)) {
+                 const std::size_t colon = item.find(':');
+                 if (colon == std::string_view::npos)
+                   throw UsageError("--server-close-after: '" + std::string(item) + "' is not N:PORT");
+                 o.server_after_ports[parse_number<unsigned>("--server-close-after", item.substr(0, colon), 2, 1000000)] =
+                     parse_number<std::uint16_t>("--server-close-after", item.substr(colon + 1), 1, 65535);
+               }
+             })
       .value("--listen", "ADDR", "address the bundled server binds (default 127.0.0.1; ::1 for IPv6)",
              [&o](std::string_view v) {
                parse_host(v);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@ namespace sockchurn::bench {
 struct Options {
   std::optional<Endpoint> server;  // external sockchurn-echo
   std::uint16_t server_once_port = 0;
+  // The external server's close-after-N ports (sockchurn-echo --close-after).
+  std::map<unsigned, std::uint16_t> server_after_ports;
   std::vector<Placement> placements{Placement::same};
   std::vector<std::size_t> payloads{64};
   std::vector<int> threads{1, 2, 4, 8, 16};

@@ -219,7 +219,7 @@ struct RpcCase {
 std::vector<RpcCase> rpc_cases() {
   std::vector<RpcCase> out;
   for (const Variant& base : variants(Protocol::tcp)) {
-    if (!base.takes_rpc() || base.closer != Closer::client || base.port != LocalPort::ephemeral) continue;
+    if (!base.takes_rpc() || base.port != LocalPort::ephemeral) continue;
     for (unsigned flows : {1u, 4u}) {
       if (flows != 1 && !base.takes_flows()) continue;
       Variant v = base;
@@ -233,10 +233,16 @@ std::vector<RpcCase> rpc_cases() {
 
 class RequestsPerConnection : public testing::TestWithParam<RpcCase> {};
 
+// With closer:server the client talks to the close-after-10 port: the
+// server ends each connection after its 10th echo.
 TEST_P(RequestsPerConnection, HundredExchangesAtTenPerConnection) {
-  echo::BackgroundServer server;
+  echo::Config config;
+  config.close_after = {10};
+  echo::BackgroundServer server(config);
   const Variant& v = GetParam().variant;
-  auto ex = make_exchanger({v, 64, loopback_v4(server.ports().tcp)});
+  ASSERT_EQ(server.ports().tcp_after.size(), 1u);
+  const std::uint16_t port = v.server_closes() ? server.ports().tcp_after[0].second : server.ports().tcp;
+  auto ex = make_exchanger({v, 64, loopback_v4(port)});
   for (int i = 0; i < 100; ++i) {
     const Outcome o = ex->exchange();
     ASSERT_TRUE(o.ok()) << "exchange " << i << ": " << o.describe();
