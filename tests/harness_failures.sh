@@ -3,8 +3,8 @@
 # exact message, each bounded in time.
 #   1. usage errors: one line on stderr, nothing on stdout, exit 2
 #   2. unreachable echo server or echo binary: one line, exit 1, at once
-#   3. (root) the echo server dies or hangs mid-benchmark, or the benchmark
-#      gets SIGINT: a bounded non-zero exit, no sockchurn-echo left behind
+#   3. (root) the echo server dies or hangs mid-benchmark (the blocking and
+#      Asio engines), or the benchmark gets SIGINT: a bounded non-zero exit, no sockchurn-echo left behind
 #   4. (root) ephemeral ports exhausted (10-port range in a private
 #      namespace): EADDRNOTAVAIL named, exit 1; tolerated and counted with
 #      --max-errors
@@ -123,6 +123,14 @@ usage_cases() {
   expect_usage "--placement=nowhere" 2 "tcp_churn: --placement: 'nowhere' is not one of same, split, free"
   run 10 "$bin/udp_churn" --payload=70000
   expect_usage "udp --payload=70000" 2 "udp_churn: --payload: 70000 bytes do not fit a UDP datagram (max 65507)"
+  run 10 "$bin/tcp_churn" --flows=0
+  expect_usage "--flows=0" 2 "tcp_churn: --flows: '0' is not a number from 1 to 65536"
+  run 10 "$bin/tcp_churn" --rpc=-3
+  expect_usage "--rpc=-3" 2 "tcp_churn: --rpc: '-3' is not a number from 1 to 1000000"
+  # More flows than descriptors allow (client and server sockets, a 1024 limit).
+  run 10 bash -c 'ulimit -n 1024 && exec "$0" --flows=600 --threads=1' "$bin/tcp_churn"
+  expect_usage "--flows=600 under ulimit -n 1024" 2 \
+    "tcp_churn: --flows: 600 flows x 1 threads need about 1264 descriptors (client and server), more than the limit of 1024 (ulimit -n)"
   run 10 "$bin/tcp_churn" --stall-timeout=0
   expect_usage "--stall-timeout=0" 2 "tcp_churn: --stall-timeout: '0' is not a number from 1 to 3600"
   run 10 "$bin/tcp_churn" --server=localhost
@@ -280,6 +288,13 @@ udp_churn: some benchmarks ended in an error (see error_message)" ]; then
       else
         fail "$name: exit $rc, stdout: $(grep ERROR "$work/out"), stderr: $(own_stderr)"
       fi ;;
+    tcp-asio-echo-stopped)
+      local watchdog="tcp_churn: no exchange completed for 2 s in tcp/reuse_unspec/engine:asio/flows:16/closer:client/port:ephemeral/payload:64/placement:same/threads:1: the echo server stopped answering (lost datagram, hung or dead server); giving up"
+      if [ "$rc" -eq 3 ] && [ "$(own_stderr)" = "$watchdog" ] && [ "$took" -le 5 ]; then
+        pass "$name: exit 3 after ${took} s, the watchdog's message, the stopped server killed"
+      else
+        fail "$name: exit $rc after ${took} s, stderr: $(own_stderr)"
+      fi ;;
     udp-echo-stopped)
       local watchdog="udp_churn: no exchange completed for 2 s in udp/reuse_unspec/port:ephemeral/payload:64/placement:same/threads:1: the echo server stopped answering (lost datagram, hung or dead server); giving up"
       if [ "$rc" -eq 3 ] && [ "$(own_stderr)" = "$watchdog" ] && [ "$took" -le 5 ]; then
@@ -360,6 +375,7 @@ if [ "${SOCKCHURN_IN_NETNS:-}" = 1 ]; then
     tcp-echo-killed) midrun "$2" tcp_churn KILL echo fresh_close/closer:client ;;
     udp-echo-killed) midrun "$2" udp_churn KILL echo udp/fresh_close ;;
     udp-echo-stopped) midrun "$2" udp_churn STOP echo reuse_unspec/port:ephemeral ;;
+    tcp-asio-echo-stopped) midrun "$2" tcp_churn STOP echo 'reuse_unspec/engine:asio/flows:16/closer:client' ;;
     tcp-sigint) midrun "$2" tcp_churn INT bench fresh_close/closer:client ;;
     udp-sigint) midrun "$2" udp_churn INT bench fresh_close ;;
     exhaustion) exhaustion "$2" ;;
@@ -385,7 +401,7 @@ elif ! unshare -n true 2>/dev/null; then
 else
   export SOCKCHURN_IN_NETNS=1 SOCKCHURN_HOST_NETNS
   SOCKCHURN_HOST_NETNS=$(readlink /proc/self/ns/net)
-  for c in tcp-echo-killed udp-echo-killed udp-echo-stopped tcp-sigint udp-sigint \
+  for c in tcp-echo-killed udp-echo-killed udp-echo-stopped tcp-asio-echo-stopped tcp-sigint udp-sigint \
            exhaustion exhaustion-max-errors-50 exhaustion-tolerated; do
     unshare -n bash "$self" "$bin" "$c" || failures=$((failures + 1))
   done
