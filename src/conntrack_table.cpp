@@ -1,5 +1,6 @@
 #include "conntrack_table.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -20,10 +21,7 @@ std::string_view word_at(std::string_view line, std::size_t n) {
 }
 
 bool is_state_name(std::string_view word) {
-  if (word.empty()) return false;
-  for (char c : word)
-    if (!((c >= 'A' && c <= 'Z') || c == '_')) return false;
-  return true;
+  return !word.empty() && std::ranges::all_of(word, [](char c) { return (c >= 'A' && c <= 'Z') || c == '_'; });
 }
 
 }  // namespace
