@@ -65,6 +65,8 @@ if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
   # nft is in /usr/sbin: without it on PATH, --conntrack cannot work.
   PATH=/usr/bin:/bin expect "scripts/bench: --conntrack: 'nft' not found (Debian package nftables; scripts/setup installs it)" \
     --quick --conntrack -o "$o"
+  PATH=/usr/bin:/bin expect "scripts/bench: section conntrack (connection tracking): 'nft' not found (Debian package nftables; scripts/setup installs it)" \
+    --section conntrack -o "$o"
   # Without root (nobody), when nobody may read the tree.
   if setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$top/scripts/bench" 2>/dev/null; then
     expect_as_nobody=1
