@@ -13,6 +13,11 @@ that differs (kernel, commit, sysctls, repetitions, min-time, placement,
 path, isolation), every common run with A and B (median, min-max), the
 change and whether it is significant (Mann-Whitney U, >= 9 repetitions per
 side), and the ratios side by side. See docs/results-format.md.
+
+A file from a full scripts/bench run also has the extra sections' rows
+(names with section:NAME): one file gets a table per section (--table
+tw_reuse, --table conntrack); their rows are in the ratio table, told apart
+by their dimensions, and left out of --headline.
 """
 
 import argparse
