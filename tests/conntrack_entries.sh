@@ -4,7 +4,8 @@
 # fresh_close run leaves its connections in the namespace's table in
 # TIME_WAIT, and fresh_linger0 (an RST close) leaves them in CLOSE, with
 # fewer TIME_WAIT entries (only the harness's own probe connections may end
-# with a FIN); without the rule the counter is absent. Then scripts/bench
+# with a FIN); without the rule the counter is absent; the same across
+# scripts/netns --conntrack. Then scripts/bench
 # --conntrack --sysctl end to end on one benchmark: the sysctl is set inside
 # the namespace (the row's context reads it back), the host's is unchanged.
 # Needs root and nft: exits 77 otherwise.
@@ -63,6 +64,18 @@ check(sum(v for k, v in close.items() if k.startswith("conntrack_entries_")) <= 
 check(not any(k.startswith("conntrack_entries") for k in off), "without the rule: no conntrack_entries on the row")
 sys.exit(1 if failed else 0)
 PY
+
+# scripts/netns --conntrack: the client's namespace tracks the veth path's connections.
+if "$top/scripts/netns" --conntrack --echo-binary="$bin/sockchurn-echo" -- "$bin/tcp_churn" --server={server} \
+    --server-once-port={server_once_port} --threads=1 --placement=same --benchmark_min_time=0.05 \
+    --benchmark_repetitions=1 --benchmark_filter='^tcp/fresh_linger0/closer:client/payload:64/placement:same/real_time/threads:1$' \
+    --benchmark_format=json >"$work/netns.json" 2>"$work/netns.err"; then
+  entries=$(/usr/bin/python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["benchmarks"][0].get("conntrack_entries_CLOSE", 0)))' "$work/netns.json")
+  if [ "$entries" -gt 0 ]; then echo "PASS: scripts/netns --conntrack: fresh_linger0 leaves $entries CLOSE entries"
+  else echo "FAIL: scripts/netns --conntrack: no CLOSE entries"; failures=$((failures + 1)); fi
+else
+  echo "FAIL: scripts/netns --conntrack exited $?: $(tail -3 "$work/netns.err")"; failures=$((failures + 1))
+fi
 
 # scripts/bench end to end: one benchmark, --conntrack and a --sysctl.
 host_before=$(sysctl -n net.ipv4.tcp_fin_timeout)
