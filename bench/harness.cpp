@@ -171,6 +171,8 @@ void end_run(benchmark::State& state, Tally&& tally, const Setup& setup) {
       // Left out of the row; the context's kernel_counters names the problem.
     }
   }
+  // Only under conntrack (scripts/bench --conntrack): the table is empty otherwise.
+  if (const auto table = read_conntrack_occupancy()) add_conntrack_counters(counters, *table);
   for (const auto& [name, value] : counters) state.counters[name] = value;
   if (h.merged.latency_ns.empty() && !h.merged.errors.empty() && !h.run_failed) {
     std::string why = "no exchange completed:";

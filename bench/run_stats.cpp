@@ -39,6 +39,11 @@ void add_kernel_counters(std::map<std::string, double>& counters, const CounterS
   }
 }
 
+void add_conntrack_counters(std::map<std::string, double>& counters, const ConntrackOccupancy& table) {
+  counters["conntrack_entries"] = static_cast<double>(table.entries);
+  for (const auto& [state, n] : table.tcp_states) counters["conntrack_entries_" + state] = static_cast<double>(n);
+}
+
 std::map<std::string, double> run_counters(Tally& tally, const RunClock& clock, std::optional<TimeWaitCount> time_wait,
                                            bool udp) {
   std::map<std::string, double> c;
@@ -65,7 +70,11 @@ std::map<std::string, double> run_counters(Tally& tally, const RunClock& clock, 
     c["time_wait_server"] = time_wait->server_side;
   }
   if (udp) c["stale"] = static_cast<double>(tally.stale);
-  for (auto [err, n] : tally.errors) c["errors_" + error_name(err)] = static_cast<double>(n);
+  for (auto [err, n] : tally.errors) {
+    c["errors_" + error_name(err)] = static_cast<double>(n);
+    // Per second of the run: a client out of ports fails at a rate of its own.
+    if (clock.wall_ns > 0) c["errors_" + error_name(err) + "_per_s"] = static_cast<double>(n) * 1e9 / clock.wall_ns;
+  }
   c["errors"] = static_cast<double>(tally.error_count());
   return c;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "conntrack_table.hpp"
 #include "kernel_counters.hpp"
 
 namespace sockchurn::bench {
@@ -51,6 +52,11 @@ struct TimeWaitCount {
 // no exchange completed.
 void add_kernel_counters(std::map<std::string, double>& counters, const CounterSnapshot& delta, Protocol protocol,
                          double exchanges);
+
+// The namespace's connection-tracking table when the run ended (what earlier
+// runs in the namespace left and has not expired included):
+// "conntrack_entries", and "conntrack_entries_<STATE>" per TCP state.
+void add_conntrack_counters(std::map<std::string, double>& counters, const ConntrackOccupancy& table);
 
 // The counters of one run, by their names in the results (see
 // docs/results-format.md). Counters that need an exchange are left out when

@@ -13,6 +13,11 @@ that differs (kernel, commit, sysctls, repetitions, min-time, placement,
 path, isolation), every common run with A and B (median, min-max), the
 change and whether it is significant (Mann-Whitney U, >= 9 repetitions per
 side), and the ratios side by side. See docs/results-format.md.
+
+A file from a full scripts/bench run also has the extra sections' rows
+(names with section:NAME): one file gets a table per section (--table
+tw_reuse, --table conntrack); their rows are in the ratio table, told apart
+by their dimensions, and left out of --headline.
 """
 
 import argparse
@@ -24,10 +29,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pandas as pd  # noqa: E402
 
 import sockchurn_results as sr  # noqa: E402
+from sockchurn_results.section_report import conntrack_report, tw_reuse_report  # noqa: E402
 
 METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
            "p50_us", "p99_us", "real_time_ns", "cpu_time_ns")
-TABLES = ("ratios", "syscall", "errors", "runs")
+TABLES = ("ratios", "syscall", "errors", "runs", "tw_reuse", "conntrack")
 PROG = "compare.py"
 
 
@@ -71,6 +77,11 @@ def one_file(args, notes):
         calls = sr.syscall_table(results, summary)
         if len(calls) or args.table == "syscall":
             tables["syscall"] = sr.syscall_report(results, calls)
+        # The suite's extra sections, when the file has them (their rows are
+        # in the ratios too, told apart by their section: dimensions).
+        for name, report in (("tw_reuse", tw_reuse_report), ("conntrack", conntrack_report)):
+            if sr.has_section(results, name) or args.table == name:
+                tables[name] = report(results)
     else:
         notes.append(f"no sockchurn benchmarks (tcp/, udp/, syscall/) in {args.results}; "
                      f"showing the generic per-run table")
@@ -142,7 +153,7 @@ def main(argv=None):
         if args.headline:
             if args.results_b is not None:
                 raise UsageProblem("--headline takes one results file")
-            results = sr.load(args.results)
+            results = sr.main_sweep(sr.load(args.results))
             table = sr.ratio_table(results, args.metric)
             write("\n".join(sr.report.headline(table, args.metric)) + "\n", args.output)
             return 0

@@ -6,10 +6,17 @@ stays unique); the context is the first file's, with every key whose value
 differs between files joined as "a | b" (except strategy_roles: the union of
 the parts' NAME=ROLE lists, in order), plus the keys given with --context.
 The schema stays Google Benchmark's, so its compare.py reads the result.
+
+--dims-for PART=DIMS adds name dimensions to every row of one part, e.g.
+section:tw_reuse/tw_reuse:0: they go before the time flags and threads:N
+(tcp/fresh_close/.../placement:same/section:tw_reuse/tw_reuse:0/real_time/threads:1),
+so that the rows of a suite section differ from the main sweep's and from
+each other (docs/results-format.md).
 """
 import argparse
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -62,6 +69,34 @@ def load(path):
     return doc, truncated
 
 
+_TAIL = ("real_time", "process_time", "manual_time")
+_DIMS = re.compile(r"[a-z_][a-z0-9_]*:[A-Za-z0-9_.=-]+(/[a-z_][a-z0-9_]*:[A-Za-z0-9_.=-]+)*")
+
+
+def with_dims(run_name, dims):
+    """run_name with the name dimensions `dims` ("key:value/...") inserted
+    before its time flags and threads:N (appended when it has neither)."""
+    segments = run_name.split("/")
+    at = len(segments)
+    while at > 1 and (segments[at - 1] in _TAIL or segments[at - 1].startswith("threads:")):
+        at -= 1
+    return "/".join(segments[:at] + dims.split("/") + segments[at:])
+
+
+def add_dims(document, dims):
+    """Every row of `document` renamed with `dims` (name and run_name; an
+    aggregate's name keeps its suffix)."""
+    for row in document["benchmarks"]:
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+            continue
+        run_name = row.get("run_name") if isinstance(row.get("run_name"), str) else row["name"]
+        new_run = with_dims(run_name, dims)
+        suffix = row["name"][len(run_name):] if row["name"].startswith(run_name) else ""
+        row["name"] = new_run + suffix
+        if "run_name" in row:
+            row["run_name"] = new_run
+
+
 def merge(documents, extra_context):
     """Return one Google Benchmark document made of `documents` (dicts).
     Raises RolesError when the parts give one strategy two roles."""
@@ -99,14 +134,27 @@ def main():
     parser.add_argument("-o", "--output", required=True, help="merged results file to write (must not exist)")
     parser.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
                         help="extra context entry (repeatable)")
+    parser.add_argument("--dims-for", action="append", default=[], metavar="PART=DIMS",
+                        help="add name dimensions DIMS (key:value/...) to every row of the input PART "
+                             "(repeatable)")
     args = parser.parse_args()
     check_output(args.output)
+    dims_for = {}
+    for item in args.dims_for:
+        path, sep, dims = _split_dims_for(item)
+        if not sep or not path or not _DIMS.fullmatch(dims):
+            fail(f"--dims-for '{item}' is not PART=key:value[/key:value...]")
+        if path not in args.inputs:
+            fail(f"--dims-for '{item}': {path} is not one of the inputs")
+        dims_for[path] = dims
     documents = []
     for path in args.inputs:
         doc, truncated = load(path)
         if truncated:
             print(f"{PROG}: {path}: cut short after {len(doc['benchmarks'])} finished rows; "
                   "keeping them", file=sys.stderr)
+        if path in dims_for:
+            add_dims(doc, dims_for[path])
         documents.append(doc)
     extra = {}
     for item in args.context:
@@ -126,6 +174,16 @@ def main():
         fail(f"{args.output} exists already; results are never overwritten")
     except OSError as e:
         fail(f"cannot write {args.output}: {e.strerror}")
+
+
+def _split_dims_for(item):
+    """"PART=DIMS" -> (PART, "=", DIMS) at the first "=" followed by a
+    dimension (a DIMS value may hold "=" itself, a PART too)."""
+    for match in re.finditer("=", item):
+        dims = item[match.end():]
+        if _DIMS.fullmatch(dims):
+            return item[:match.start()], "=", dims
+    return item, "", ""
 
 
 def check_output(path):

@@ -6,7 +6,9 @@ throughput (exchanges/s vs client threads, TCP and UDP panels, the
 references without churn such as keepalive in a panel of their own),
 speedup of each reuse strategy over each fresh strategy, client CPU per
 exchange, latency p50 and p99, and the TIME_WAIT sockets each run left;
-plus one figure of the syscall costs. Colours follow the file's strategy
+plus one figure of the syscall costs, and the charts of the suite's extra
+sections when the file has them (tw_reuse; conntrack-cost and
+conntrack-entries; sockchurn_results/section_charts.py). Colours follow the file's strategy
 order (strategy_roles). Every chart's caption says what its points and error
 bars are (medians over repetitions, min-max). Errored benchmarks are left
 out and listed; a chart whose counters are missing is skipped with a note.
@@ -28,6 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import sockchurn_results as sr  # noqa: E402
+from sockchurn_results.section_charts import conntrack_charts, tw_reuse_chart  # noqa: E402
 from sockchurn_results.chartstyle import (errorbar, has_spread, legend_below, legend_columns,  # noqa: E402
                                           maybe_log, median_of, repetitions_caption, style,
                                           thousands, thread_axis)
@@ -60,6 +63,9 @@ def safe(text):
 
 class Plotter:
     def __init__(self, results, outdir, prefix):
+        # The main sweep's charts; the sections' rows have charts of their own.
+        self.all_results = results
+        results = sr.main_sweep(results)
         self.results = results
         self.summary = sr.summarize(results)
         self.outdir = Path(outdir)
@@ -291,7 +297,7 @@ class Plotter:
 
     def run(self):
         summary = self.summary
-        if not self.results.is_sockchurn:
+        if not self.all_results.is_sockchurn:
             raise NothingToPlot(f"no sockchurn benchmarks (tcp/, udp/, syscall/) in "
                                 f"{self.results.source}: nothing to plot")
         for _, row in sr.errored_runs(summary).iterrows():
@@ -307,6 +313,9 @@ class Plotter:
             self.latency_chart(placement)
             self.timewait_chart(placement)
         self.syscall_chart()
+        save = lambda fig, chart: self.save(fig, f"{self.prefix}-{chart}")  # noqa: E731
+        tw_reuse_chart(self.all_results, save, self.provenance)
+        conntrack_charts(self.all_results, save, self.provenance)
         if not self.written:
             raise NothingToPlot(f"nothing to plot in {self.results.source}: "
                                 f"no values for any chart")

@@ -45,5 +45,45 @@ expect "scripts/bench: --server: '127.0.0.1' has no port: expected HOST:PORT" --
 expect "scripts/bench: --filter: 'no_such_strategy' selects no benchmark (scripts/bench --help; names as in docs/results-format.md)" \
   --quick --filter no_such_strategy -o "$o"
 
+# --sysctl and --conntrack: checked in a throwaway namespace (root) before
+# anything runs; the section names against the table.
+expect "scripts/bench: --sysctl tcp_tw_reuse: not NAME=VALUE (e.g. net.ipv4.tcp_tw_reuse=0)" \
+  --quick --sysctl tcp_tw_reuse -o "$o"
+expect "scripts/bench: --sysctl net.ipv4.tcp_tw_reuse=: not NAME=VALUE (e.g. net.ipv4.tcp_tw_reuse=0)" \
+  --quick --sysctl net.ipv4.tcp_tw_reuse= -o "$o"
+expect "scripts/bench: --sysctl kernel.pid_max=4096: only net.* sysctls can be set (they belong to a network namespace; others would change the host's)" \
+  --quick --sysctl kernel.pid_max=4096 -o "$o"
+expect "scripts/bench: --sysctl applies to the suite's own network namespaces; it does not go with --server" \
+  --quick --sysctl net.ipv4.tcp_tw_reuse=1 --server 127.0.0.1:7000 -o "$o"
+expect "scripts/bench: --section: 'nope' is not a section (one of: tw_reuse,conntrack)" --section nope -o "$o"
+expect "scripts/bench: --section and --no-sections contradict each other" --section tw_reuse --no-sections -o "$o"
+if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
+  expect "scripts/bench: --sysctl net.ipv4.no_such_sysctl=1: no such sysctl in a network namespace on kernel $(uname -r)" \
+    --quick --sysctl net.ipv4.no_such_sysctl=1 -o "$o"
+  expect "scripts/bench: --sysctl net.ipv4.tcp_tw_reuse=7: the kernel refuses the value: Invalid argument" \
+    --quick --sysctl net.ipv4.tcp_tw_reuse=7 -o "$o"
+  # nft is in /usr/sbin: without it on PATH, --conntrack cannot work.
+  PATH=/usr/bin:/bin expect "scripts/bench: --conntrack: 'nft' not found (Debian package nftables; scripts/setup installs it)" \
+    --quick --conntrack -o "$o"
+  PATH=/usr/bin:/bin expect "scripts/bench: section conntrack (connection tracking): 'nft' not found (Debian package nftables; scripts/setup installs it)" \
+    --section conntrack -o "$o"
+  # Without root (nobody), when nobody may read the tree.
+  if setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$top/scripts/bench" 2>/dev/null; then
+    expect_as_nobody=1
+  fi
+else
+  echo "SKIP: the kernel checks of --sysctl and --conntrack need root"
+fi
+if [ "${expect_as_nobody:-0}" -eq 1 ]; then
+  chmod 777 "$work/out"
+  bench_as() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+  for flag in "--conntrack" "--sysctl=net.ipv4.tcp_tw_reuse=1"; do
+    got=$(bench_as "$top/scripts/bench" --quick "$flag" -o "$o" 2>&1 >/dev/null); rc=$?
+    want="scripts/bench: ${flag%%=*} needs root (it is applied inside fresh network namespaces; the host's settings are never changed)"
+    if [ "$rc" -eq 2 ] && [ "$got" = "$want" ] && [ -z "$(ls -A "$work/out")" ]; then echo "PASS: nobody $flag -> '$got'"
+    else echo "FAIL: nobody $flag: exit $rc, stderr '$got', want '$want'"; failures=$((failures + 1)); fi
+  done
+fi
+
 if [ "$failures" -gt 0 ]; then echo "bench_usage: $failures failed"; exit 1; fi
 echo "bench_usage: all passed"

@@ -48,7 +48,18 @@ TEST(RunStats, CountersOfARun) {
   EXPECT_DOUBLE_EQ(c.at("errors"), 3);
   EXPECT_DOUBLE_EQ(c.at("errors_ECONNRESET"), 2);
   EXPECT_DOUBLE_EQ(c.at("errors_EADDRNOTAVAIL"), 1);
+  EXPECT_DOUBLE_EQ(c.at("errors_ECONNRESET_per_s"), 2);  // over the run's 1 s of wall time
+  EXPECT_DOUBLE_EQ(c.at("errors_EADDRNOTAVAIL_per_s"), 1);
   EXPECT_EQ(c.count("stale"), 0u);  // TCP
+  clock.wall_ns = 0.5e9;
+  EXPECT_DOUBLE_EQ(run_counters(t, clock, std::nullopt, false).at("errors_ECONNRESET_per_s"), 4);
+}
+
+TEST(RunStats, ConntrackTableOnTheRow) {
+  std::map<std::string, double> c;
+  add_conntrack_counters(c, sockchurn::ConntrackOccupancy{7, {{"TIME_WAIT", 5}, {"CLOSE", 1}}});
+  EXPECT_EQ(c, (std::map<std::string, double>{
+                   {"conntrack_entries", 7}, {"conntrack_entries_TIME_WAIT", 5}, {"conntrack_entries_CLOSE", 1}}));
 }
 
 TEST(RunStats, NoExchangeMeansNoPerExchangeCounters) {

@@ -10,6 +10,7 @@ from .names import parse_name, run_key, split_aggregate
 from .report import (FORMATS, chart_provenance, compare_ratio_report, compare_runs_report,
                      errors_report, provenance, ratio_report, render, runs_report,
                      syscall_report)
+from .sections import conntrack_table, has_section, main_sweep, tw_reuse_table
 from .roles import StrategyRoles, merge_roles, parse_roles, role_by_name
 from .stats import (CHURN_GROUPS, MIN_U_REPETITIONS, errored_runs, higher_is_better,
                     ratio_key_columns, ratio_table, run_order, summarize, syscall_table,
@@ -23,5 +24,6 @@ __all__ = [
     "series", "speedup_series", "provenance", "chart_provenance", "ratio_report",
     "syscall_report", "errors_report", "runs_report", "compare_ratio_report",
     "compare_runs_report", "render", "FORMATS", "StrategyRoles", "parse_roles",
-    "merge_roles", "role_by_name", "CHURN_GROUPS", "MIN_U_REPETITIONS",
+    "merge_roles", "role_by_name", "CHURN_GROUPS", "MIN_U_REPETITIONS", "main_sweep",
+    "has_section", "tw_reuse_table", "conntrack_table",
 ]

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from .names import DEFAULT_DIMS
-from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better
+from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count
 
 FORMATS = ("text", "md", "csv")
 
@@ -81,7 +81,15 @@ def chart_provenance(context):
     c = lambda key: _ctx(context, key)  # noqa: E731
     cores = c("cores") if c("cores") != "?" else c("num_cpus")
     return (f"kernel {c('kernel')} · {c('cpu_model')} · {cores} cores · "
-            f"{short_date(c('date'))} · commit {short_commit(c('git_commit'))} · {c('isolation')}")
+            f"{short_date(c('date'))} · commit {short_commit(c('git_commit'))} · {short_isolation(c('isolation'))}")
+
+
+def short_isolation(isolation):
+    """A merged file's isolation without the per-group veth names, each kind
+    once: "private network namespace (lo,scv1c) | private network namespace
+    (lo,scv2c)" -> "private network namespace (lo,scv…)"."""
+    kinds = [re.sub(r"scv[0-9]+c", "scv…", part.strip()) for part in isolation.split(" | ")]
+    return " | ".join(dict.fromkeys(kinds))
 
 
 # ---- cells --------------------------------------------------------------
@@ -355,7 +363,7 @@ def runs_report(results, summary):
     frame = summary.copy()
     if results.is_sockchurn and len(frame):
         frame = frame[frame["group"] != "syscall"].copy()
-    errno_columns = [c for c in results.counters if c.startswith("errors_")]
+    errno_columns = [c for c in results.counters if is_errno_count(c)]
     frame["errnos"] = [errnos(row, errno_columns) for _, row in frame.iterrows()]
     frame["status"] = [("ERROR" if r["errored"] else "aggregate median" if r["source"] == "aggregate" else "")
                        for _, r in frame.iterrows()]

@@ -44,7 +44,12 @@ VALUE_ORDER = {"port": ("ephemeral", "bound"), "placement": ("same", "split", "f
 
 def is_count(metric):
     """Counts are summed over repetitions rather than taking the median."""
-    return metric in COUNTS or metric.startswith("errors_")
+    return metric in COUNTS or is_errno_count(metric)
+
+
+def is_errno_count(metric):
+    """errors_<ERRNO> (a count), not errors_<ERRNO>_per_s (a rate)."""
+    return metric.startswith("errors_") and not metric.endswith("_per_s")
 
 
 def higher_is_better(metric):
@@ -296,7 +301,7 @@ def errored_runs(summary):
     if summary.empty:
         return pd.DataFrame(columns=columns)
     bad = summary[summary["errored"]].copy()
-    errno_columns = [c for c in summary.columns if c.startswith("errors_")
+    errno_columns = [c for c in summary.columns if is_errno_count(c)
                      and not c.endswith(("_min", "_max", "_samples"))]
     bad["errnos"] = [errnos(row, errno_columns) for _, row in bad.iterrows()]
     if "exchanges" not in bad.columns:

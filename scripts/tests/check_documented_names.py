@@ -66,6 +66,12 @@ def missing(doc_text, names):
             if kind == "counter" and re.fullmatch(r"errors_[A-Z0-9]+", name):
                 if "errors_<ERRNO>" in known:
                     continue
+            if kind == "counter" and re.fullmatch(r"errors_[A-Z0-9]+_per_s", name):
+                if "errors_<ERRNO>_per_s" in known:
+                    continue
+            if kind == "counter" and re.fullmatch(r"conntrack_entries_[A-Z_]+", name):
+                if "conntrack_entries_<STATE>" in known:
+                    continue
             if kind == "name dimension" and (name in doc_text or f"/{name}" in doc_text):
                 continue
             if name not in known:

@@ -38,3 +38,12 @@ def test_missing_names_are_reported():
              "context key": {"suite_newkey"}, "syscall op": {"connect"}}
     assert missing(doc_text(), names) == ["counter brand_new_counter", "context key suite_newkey"]
     assert missing("only `errors` here", {"counter": {"errors_EPIPE"}}) == ["counter errors_EPIPE"]
+
+
+def test_section_names_counters_and_context_are_documented():
+    names = written_names(json.load(open(golden("sections.json"))))
+    assert {"section:", "tw_reuse:", "tw_reuse_delay_ms:", "conntrack:"} <= names["name dimension"]
+    assert {"conntrack_entries", "conntrack_entries_TIME_WAIT", "errors_EADDRNOTAVAIL_per_s"} <= names["counter"]
+    names["context key"] |= {"suite_sysctls", "suite_conntrack", "suite_section.tw_reuse"}
+    assert missing(doc_text(), names) == []
+    assert missing("`errors_<ERRNO>`", {"counter": {"errors_EPIPE_per_s"}}) == ["counter errors_EPIPE_per_s"]
