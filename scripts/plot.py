@@ -5,8 +5,12 @@ Per CPU placement found in the file (same, split, free), five figures:
 throughput (exchanges/s vs client threads, TCP and UDP panels, the
 references without churn such as keepalive in a panel of their own),
 speedup of each reuse strategy over each fresh strategy, client CPU per
-exchange, latency p50 and p99, and the TIME_WAIT sockets each run left;
-plus one figure of the syscall costs. Colours follow the file's strategy
+exchange, latency p50 and p99, and the TIME_WAIT sockets each run left
+(these at one request per connection, rpc:1); where the file has them, the
+amortisation of reuse's speedup over requests per connection (one figure
+per thread count with two or more rpc values) and client CPU per exchange
+by engine (blocking, asio at each flows value, uring); plus one figure of
+the syscall costs. Colours follow the file's strategy
 order (strategy_roles). Every chart's caption says what its points and error
 bars are (medians over repetitions, min-max). Errored benchmarks are left
 out and listed; a chart whose counters are missing is skipped with a note.
