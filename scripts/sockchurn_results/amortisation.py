@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from .chartdata import rows_where
 from .chartstyle import errorbar, has_spread, repetitions_caption
 from .engines import flows_shown, variant, variant_colors, variant_key, variant_label
 from .names import natural_key
@@ -43,8 +44,8 @@ def _usable(table, placement):
     rows = table[(table["group"] == "tcp") & ~table["note"].str.endswith("errored")]
     if "placement" in rows.columns:
         rows = rows[rows["placement"] == placement]
-    rows = rows[rows["ratio"].map(lambda r: math.isfinite(r))]
-    return rows[rows["rpc"].map(lambda r: _rpc(r) is not None)]
+    rows = rows_where(rows, "ratio", math.isfinite)
+    return rows_where(rows, "rpc", lambda r: _rpc(r) is not None)
 
 
 def thread_counts(table, placement):
@@ -122,7 +123,7 @@ def _references(summary, placement, threads, payload):
         rows = rows[rows["placement"] == placement]
     if payload and "payload" in rows.columns:
         rows = rows[rows["payload"] == payload]
-    rows = rows[rows[METRIC].map(lambda v: math.isfinite(v) and v > 0)]
+    rows = rows_where(rows, METRIC, lambda v: math.isfinite(v) and v > 0)
     if rows.empty:
         return {}
     first = rows.sort_values("rank", kind="stable")["strategy"].iloc[0]

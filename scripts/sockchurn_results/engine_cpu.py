@@ -14,6 +14,7 @@ import math
 
 import matplotlib.pyplot as plt
 
+from .chartdata import rows_where
 from .chartstyle import median_of
 from .engines import flows_shown, variant, variant_colors, variant_key, variant_label
 from .names import DEFAULT_DIMS, natural_key
@@ -40,7 +41,7 @@ def bars(summary, placement, roles):
         rows = rows[rows["placement"] == placement]
     if "rpc" in rows.columns:
         rows = rows[rows["rpc"].isin(["", DEFAULT_DIMS["rpc"]])]
-    rows = rows[rows[METRIC].map(math.isfinite)]
+    rows = rows_where(rows, METRIC, math.isfinite)
     if rows.empty:
         return info, []
     info["threads"] = int(rows["threads"].min())

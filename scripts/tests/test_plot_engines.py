@@ -206,3 +206,17 @@ def test_truncated_file_is_one_line(run_script, tmp_path):
     assert re.fullmatch(re.escape(f"plot.py: {path}: not JSON (") + r"[^\n]*\)\n", result.stderr), \
         result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("source, drawn, skipped", [
+    # UDP only, aggregates only: nothing for either chart
+    ("aggregates_only.json", [], ["amortisation", "cpu-engines"]),
+    # blocking and asio flows 16 at rpc 1: the engine chart only
+    ("dims.json", ["p-same-cpu-engines"], ["amortisation"]),
+])
+def test_files_without_the_new_dimensions(monkeypatch, source, drawn, skipped):
+    kept, notes = figures(monkeypatch, golden(source))
+    assert [s for s in kept if "amortisation" in s or "engines" in s] == drawn
+    assert [n.split(" chart (")[0] for n in notes if "amortisation" in n or "engines" in n] == \
+        [f"skipped {chart}" for chart in skipped]
+    plot.plt.close("all")
