@@ -22,7 +22,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from .chartdata import rows_where
 from .chartstyle import errorbar, has_spread, repetitions_caption
-from .engines import flows_shown, variant, variant_colors, variant_key, variant_label
+from .engines import file_variants, flows_shown, variant, variant_colors, variant_key, variant_label
 from .names import natural_key
 from .stats import value_key
 
@@ -84,7 +84,7 @@ def lines(table, summary, placement, threads):
     references = _references(summary, placement, threads, info["payload"])
     if references:
         info["reference"] = next(iter(references.values()))[0]
-    shown = flows_shown({variant(r) for _, r in rows.iterrows()})
+    shown = flows_shown(file_variants(summary) or [variant(r) for _, r in rows.iterrows()])
     grouped = {}
     for _, row in rows.iterrows():
         ident = (row["closer"] if "closer" in row else "", row["baseline"], row["strategy"], variant(row))
@@ -160,7 +160,8 @@ def _figure(plotter, placement, threads, info, drawn):
     baselines = list(dict.fromkeys(line["baseline"] for line in sorted(
         drawn, key=lambda line: plotter.results.roles.rank(line["baseline"]))))
     strategies = list(dict.fromkeys(line["strategy"] for line in drawn))
-    colors = variant_colors(line["variant"] for line in drawn)
+    colors = variant_colors(file_variants(plotter.summary) + [line["variant"] for line in drawn])
+    colors = {v: c for v, c in colors.items() if any(line["variant"] == v for line in drawn)}
     fig, axes = plt.subplots(len(closers), len(baselines), squeeze=False, sharex=True, sharey=True,
                              figsize=(max(11.5, 4.0 * len(baselines)), 3.4 * len(closers) + 2.2),
                              layout="constrained")
@@ -187,7 +188,7 @@ def _figure(plotter, placement, threads, info, drawn):
             if j == 0:
                 ax.set_ylabel("speedup (exchanges/s ratio)")
     handles = [Line2D([], [], color=colors[v], marker="o", linewidth=1.6,
-                      label=variant_label(v, flows_shown(colors)))
+                      label=variant_label(v, flows_shown(file_variants(plotter.summary))))
                for v in sorted(colors, key=variant_key)]
     if info["reference"]:
         handles.append(Line2D([], [], color="#555555", linestyle=":", linewidth=1.2,

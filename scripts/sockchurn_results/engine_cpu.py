@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 
 from .chartdata import rows_where
 from .chartstyle import median_of
-from .engines import flows_shown, variant, variant_colors, variant_key, variant_label
+from .engines import file_variants, flows_shown, variant, variant_colors, variant_key, variant_label
 from .names import DEFAULT_DIMS, natural_key
 from .stats import value_key
 
@@ -84,8 +84,8 @@ def draw(plotter, placement):
         plotter.skip(CHART, placement, why)
         return
     variants = sorted({v for p in panels for g in p["groups"] for v in g["values"]}, key=variant_key)
-    colors = variant_colors(variants)
-    shown = flows_shown(variants)
+    colors = variant_colors(file_variants(plotter.summary) + variants)
+    shown = flows_shown(file_variants(plotter.summary))
     widths = [max(len(p["groups"]), 1) for p in panels]
     fig, axes = plt.subplots(1, len(panels), squeeze=False, sharey=True, width_ratios=widths,
                              figsize=(min(max(11.5, 0.3 * sum(widths) * len(variants) + 3), 20), 5.6),

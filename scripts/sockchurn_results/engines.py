@@ -19,6 +19,15 @@ def variant(row):
     return (engine, flows)
 
 
+def file_variants(summary):
+    """The variants of a summary's TCP and UDP runs, in order: every chart of
+    a file colours and names a variant the same way."""
+    if summary.empty or "group" not in summary.columns:
+        return []
+    rows = summary[summary["group"].isin(("tcp", "udp"))]
+    return sorted({variant(r) for _, r in rows.iterrows()}, key=variant_key)
+
+
 def variant_key(v):
     engine, flows = v
     known = ENGINE_ORDER.index(engine) if engine in ENGINE_ORDER else len(ENGINE_ORDER)

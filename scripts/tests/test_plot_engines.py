@@ -137,7 +137,16 @@ def test_charts_with_captions_naming_placement_and_threads(monkeypatch):
         "blocking", "asio, 1 flow", "asio, 16 flows", "uring",
         "keepalive ÷ fresh (no churn: the ceiling)"]
     assert [tick.get_text() for tick in one.axes[3].get_xticklabels()] == ["1", "10", "100"]
-    assert "2 client threads" in kept["p-same-amortisation-threads2"]._supxlabel.get_text()
+    two = kept["p-same-amortisation-threads2"]
+    assert "2 client threads" in two._supxlabel.get_text()
+
+    def colours(fig, ax):
+        legend = fig.axes[ax].get_legend()
+        handles = getattr(legend, "legend_handles", None) or legend.legendHandles   # matplotlib < 3.7
+        return {t.get_text(): h.get_color() for t, h in zip(legend.get_texts(), handles)}
+    # a variant has one colour in every figure of the file, here asio 16 flows at 1 and 2 threads
+    assert colours(two, 2)["asio, 16 flows"] == colours(one, 2)["asio, 16 flows"]
+    assert colours(one, 2)["asio, 16 flows"] != colours(one, 2)["asio, 1 flow"]
     cpu = kept["p-same-cpu-engines"]
     assert cpu._suptitle.get_text().startswith("Client CPU per exchange by engine — placement: same\n")
     assert cpu._supxlabel.get_text() == (
