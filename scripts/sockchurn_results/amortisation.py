@@ -163,7 +163,7 @@ def _figure(plotter, placement, threads, info, drawn):
     colors = variant_colors(file_variants(plotter.summary) + [line["variant"] for line in drawn])
     colors = {v: c for v, c in colors.items() if any(line["variant"] == v for line in drawn)}
     fig, axes = plt.subplots(len(closers), len(baselines), squeeze=False, sharex=True, sharey=True,
-                             figsize=(max(11.5, 4.0 * len(baselines)), 3.4 * len(closers) + 2.2),
+                             figsize=(max(13.5, 4.0 * len(baselines) + 2.5), 3.4 * len(closers) + 2.2),
                              layout="constrained")
     top = max([1.2] + [v for line in drawn for v in line["hi"] + line["ratio"] + line["ceiling"]
                        if math.isfinite(v)])

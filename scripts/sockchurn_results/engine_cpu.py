@@ -88,7 +88,7 @@ def draw(plotter, placement):
     shown = flows_shown(file_variants(plotter.summary))
     widths = [max(len(p["groups"]), 1) for p in panels]
     fig, axes = plt.subplots(1, len(panels), squeeze=False, sharey=True, width_ratios=widths,
-                             figsize=(min(max(11.5, 0.3 * sum(widths) * len(variants) + 3), 20), 5.6),
+                             figsize=(min(max(13.5, 0.3 * sum(widths) * len(variants) + 3), 20), 5.6),
                              layout="constrained")
     width = 0.8 / len(variants)
     top = max(max(v[2] if math.isfinite(v[2]) else v[0], v[0])
