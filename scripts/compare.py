@@ -3,16 +3,21 @@
 
 With one file: a table of ratios of every reuse strategy (e.g. reuse_unspec)
 over every fresh strategy (e.g. fresh_close, fresh_linger0) of the same
-protocol, closer, payload, placement, threads and reuse port (the roles come
-from the file's strategy_roles, or from the names: reuse_*, fresh_*), the
-syscall costs, and the errored benchmarks. Ratios read as "reuse's
-advantage": > 1 means reuse is better, for rates and for costs alike.
+protocol, closer, client engine, flows, requests per connection, payload,
+placement, threads and reuse port (the roles come from the file's
+strategy_roles, or from the names: reuse_*, fresh_*), the syscall costs, and
+the errored benchmarks. Ratios read as "reuse's advantage": > 1 means reuse
+is better, for rates and for costs alike. A name without engine:, flows: or
+rpc: reads as engine:blocking, flows:1, rpc:1; the tables and --headline
+name them where a run differs from those defaults.
 
 With two files (e.g. two kernels): a "warning:" line for each context field
 that differs (kernel, commit, sysctls, repetitions, min-time, placement,
 path, isolation), every common run with A and B (median, min-max), the
 change and whether it is significant (Mann-Whitney U, >= 9 repetitions per
-side), and the ratios side by side. See docs/results-format.md.
+side), and the ratios side by side. Runs are matched on their dimensions with
+those defaults filled in, so files made before a dimension existed compare
+with newer ones. See docs/results-format.md.
 
 A file from a full scripts/bench run also has the extra sections' rows
 (names with section:NAME): one file gets a table per section (--table
@@ -60,7 +65,8 @@ def parse_args(argv):
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--headline", action="store_true",
                    help="one file: only a few lines, the range of each reuse / fresh ratio per "
-                        "protocol and placement (what scripts/bench prints at the end)")
+                        "protocol, placement, engine, flows and requests per connection (what "
+                        "scripts/bench prints at the end)")
     return p.parse_args(argv)
 
 

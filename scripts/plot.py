@@ -5,10 +5,14 @@ Per CPU placement found in the file (same, split, free), five figures:
 throughput (exchanges/s vs client threads, TCP and UDP panels, the
 references without churn such as keepalive in a panel of their own),
 speedup of each reuse strategy over each fresh strategy, client CPU per
-exchange, latency p50 and p99, and the TIME_WAIT sockets each run left;
-plus one figure of the syscall costs, and the charts of the suite's extra
-sections when the file has them (tw_reuse; conntrack-cost and
-conntrack-entries; sockchurn_results/section_charts.py). Colours follow the file's strategy
+exchange, latency p50 and p99, and the TIME_WAIT sockets each run left
+(these at one request per connection, rpc:1); where the file has them, the
+amortisation of reuse's speedup over requests per connection (one figure
+per thread count with two or more rpc values) and client CPU per exchange
+by engine (blocking, asio at each flows value, uring); plus one figure of
+the syscall costs, and the charts of the suite's extra sections when the
+file has them (tw_reuse; conntrack-cost and conntrack-entries;
+sockchurn_results/section_charts.py). Colours follow the file's strategy
 order (strategy_roles). Every chart's caption says what its points and error
 bars are (medians over repetitions, min-max). Errored benchmarks are left
 out and listed; a chart whose counters are missing is skipped with a note.
@@ -31,6 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import sockchurn_results as sr  # noqa: E402
 from sockchurn_results.section_charts import conntrack_charts, tw_reuse_chart  # noqa: E402
+from sockchurn_results import amortisation, engine_cpu  # noqa: E402
 from sockchurn_results.chartstyle import (errorbar, has_spread, legend_below, legend_columns,  # noqa: E402
                                           maybe_log, median_of, repetitions_caption, style,
                                           thousands, thread_axis)
@@ -68,6 +73,11 @@ class Plotter:
         results = sr.main_sweep(results)
         self.results = results
         self.summary = sr.summarize(results)
+        # The charts against client threads show the runs at one request per
+        # connection; the others (rpc:N) have the amortisation chart.
+        self.one_request = one_request(self.summary)
+        self.rpc_note = ("\nOnly the runs at one request per connection (rpc:1); the amortisation "
+                         "chart has the others." if len(self.one_request) < len(self.summary) else "")
         self.outdir = Path(outdir)
         self.prefix = prefix
         self.written = []
@@ -101,7 +111,8 @@ class Plotter:
         fig.supxlabel(caption, fontsize=8.5, color="#333333")
 
     def line_caption(self, lines, what="Points"):
-        return repetitions_caption(what, [n for line in lines for n in line["n"]], has_spread(lines))
+        return repetitions_caption(what, [n for line in lines for n in line["n"]],
+                                   has_spread(lines)) + self.rpc_note
 
     def save(self, fig, stem):
         self.outdir.mkdir(parents=True, exist_ok=True)
@@ -145,14 +156,16 @@ class Plotter:
         # A panel is at least as wide as its legend's columns need.
         widths = [max(w * 2.1, legend_columns(len(lines)) * (0.6 + 0.062 * max(len(l["label"]) for l in lines)))
                   for _, lines, w in panels]
-        fig, axes = plt.subplots(1, len(panels), figsize=(max(sum(widths), 11.5), 5.9), squeeze=False,
-                                 layout="constrained", width_ratios=widths)
+        # ... and tall enough for its legend's rows (many engine / rpc variants).
+        rows = max(math.ceil(len(lines) / legend_columns(len(lines))) for _, lines, _ in panels)
+        fig, axes = plt.subplots(1, len(panels), figsize=(max(sum(widths), 11.5), max(5.9, 4.4 + 0.2 * rows)),
+                                 squeeze=False, layout="constrained", width_ratios=widths)
         return fig, [(ax, title, lines) for ax, (title, lines, _) in zip(axes[0], panels)]
 
     # ---- charts
     def metric_chart(self, placement, metric, chart, what, ylabel):
         fig, panels = self.group_panels(placement, chart,
-                                        lambda g: sr.series(self.summary, metric, g, placement),
+                                        lambda g: sr.series(self.one_request, metric, g, placement),
                                         f"no {metric} values", split_references=True)
         if fig is None:
             return
@@ -193,21 +206,24 @@ class Plotter:
         lines = [line for _, _, ls in panels for line in ls]
         caption = repetitions_caption("Points: reuse ÷ fresh of the medians", [n for l in lines for n in l["n"]],
                                       has_spread(lines), "min-max of the ratio over all (reuse, fresh) "
-                                      "repetition pairs")
+                                      "repetition pairs") + self.rpc_note
         self.title(fig, "Speedup of reuse over fresh sockets (> 1: reuse is faster)", placement, caption)
         self.save(fig, self.stem(placement, "speedup"))
 
     def latency_chart(self, placement):
         rows = []
         for group in self.groups(placement):
-            p50 = sr.series(self.summary, "p50_us", group, placement)
-            p99 = sr.series(self.summary, "p99_us", group, placement)
+            p50 = sr.series(self.one_request, "p50_us", group, placement)
+            p99 = sr.series(self.one_request, "p99_us", group, placement)
             if p50 or p99:
                 rows.append((group, p50, p99))
         if not rows:
             self.skip("latency", placement, "no p50_us / p99_us values")
             return
-        fig, axes = plt.subplots(len(rows), 2, figsize=(13.5, 4.0 * len(rows) + 1.1), squeeze=False,
+        # A row is tall enough for its legend (one entry per line, two columns past 20).
+        entries = max(len(p50) for _, p50, _ in rows)
+        height = max(4.0, 0.2 * math.ceil(entries / (1 if entries <= 20 else 2)) + 0.6)
+        fig, axes = plt.subplots(len(rows), 2, figsize=(13.5, height * len(rows) + 1.1), squeeze=False,
                                  layout="constrained")
         for (group, p50, p99), pair in zip(rows, axes):
             values = [v for line in p50 + p99 for v in line["median"]]
@@ -224,21 +240,24 @@ class Plotter:
             if not handles:
                 handles, labels = pair[1].get_legend_handles_labels()
             pair[1].legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5),
-                           fontsize="small", frameon=False)
+                           fontsize="small", frameon=False, ncol=1 if len(handles) <= 20 else 2)
         lines = [line for _, p50, p99 in rows for line in p50 + p99]
         self.title(fig, "Latency of one exchange (same y scale for p50 and p99)", placement,
                    self.line_caption(lines) + " p50/p99: percentiles of the cycles of one repetition.")
         self.save(fig, self.stem(placement, "latency"))
 
     def timewait_chart(self, placement):
-        lines = sr.series(self.summary, "time_wait", "tcp", placement) if "tcp" in self.groups(placement) else []
+        lines = sr.series(self.one_request, "time_wait", "tcp", placement) if "tcp" in self.groups(placement) else []
         if not lines:
             self.skip("timewait", placement, "no time_wait values on tcp runs")
             return
         threads = sorted({t for line in lines for t in line["threads"]})
         cmap = plt.get_cmap("viridis")
         width = min(0.8 / len(threads), 0.3)
-        fig, ax = plt.subplots(figsize=(max(11.5, 1.5 * len(lines) + 2), 5.4), layout="constrained")
+        # Many runs (engines, flows): narrower bars, labels turned, the width capped.
+        crowded = len(lines) > 16
+        fig, ax = plt.subplots(figsize=(min(max(11.5, (0.7 if crowded else 1.5) * len(lines) + 2), 30),
+                                        7.5 if crowded else 5.4), layout="constrained")
         top = max(v for line in lines for v in line["median"])
         for j, t in enumerate(threads):
             xs, ys = [], []
@@ -252,7 +271,8 @@ class Plotter:
                          rotation=90 if len(threads) > 2 else 0)
         ax.set_xticks(range(len(lines)))
         ax.set_xlim(-0.7, len(lines) - 0.3)
-        ax.set_xticklabels([line["label"].replace(", ", "\n") for line in lines], fontsize=8)
+        ax.set_xticklabels([line["label"].replace(", ", "\n") for line in lines], fontsize=7 if crowded else 8,
+                           rotation=90 if crowded else 0)
         ax.set_ylim(0, max(top * 1.25, 10))
         thousands(ax)
         ax.set_ylabel("TIME_WAIT sockets created by the run\nand still there at its end")
@@ -264,7 +284,7 @@ class Plotter:
                    f"Bars: {median_of(ns)} of each run; time_wait counts the TIME_WAIT "
                    f"sockets (client and server side) that this run's connections left and that "
                    f"remain when it ends,\nnot what earlier runs left in the namespace "
-                   f"(see docs/results-format.md).")
+                   f"(see docs/results-format.md)." + self.rpc_note)
         self.save(fig, self.stem(placement, "timewait"))
 
     def syscall_chart(self):
@@ -306,12 +326,14 @@ class Plotter:
         for placement in sr.placements(summary):
             self.metric_chart(placement, "exchanges_per_s", "throughput",
                               "Exchanges per second vs client threads", "exchanges/s (all threads)")
-            self.speedup_chart(placement, table)
+            self.speedup_chart(placement, one_request(table))
             self.metric_chart(placement, "cpu_us_per_exchange", "cpu",
                               "Client CPU per exchange vs client threads",
                               "client process CPU per exchange (µs)")
             self.latency_chart(placement)
             self.timewait_chart(placement)
+            amortisation.draw(self, placement, table)
+            engine_cpu.draw(self, placement)
         self.syscall_chart()
         save = lambda fig, chart: self.save(fig, f"{self.prefix}-{chart}")  # noqa: E731
         tw_reuse_chart(self.all_results, save, self.provenance)
@@ -319,6 +341,13 @@ class Plotter:
         if not self.written:
             raise NothingToPlot(f"nothing to plot in {self.results.source}: "
                                 f"no values for any chart")
+
+
+def one_request(frame):
+    """The rows of a summary or ratio table at one request per connection (rpc:1)."""
+    if frame.empty or "rpc" not in frame.columns:
+        return frame
+    return frame[frame["rpc"].isin(["", sr.names.DEFAULT_DIMS["rpc"]])]
 
 
 def syscall_label(row, dims):

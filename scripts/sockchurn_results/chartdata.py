@@ -20,6 +20,12 @@ def placements(summary):
     return sorted(set(churn["placement"]), key=natural_key)
 
 
+def rows_where(frame, column, predicate):
+    """The rows of frame whose value in column satisfies predicate (an
+    empty frame stays a frame with its columns, unlike frame[empty mask])."""
+    return frame.loc[frame[column].map(predicate).astype(bool)]
+
+
 def _dim_label(dim, value):
     return {"closer": f"{value} closes", "port": f"{value} port", "engine": f"{value} engine",
             "flows": f"{value} flows", "rpc": f"{value} requests/conn",

@@ -9,8 +9,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .names import DEFAULT_DIMS
-from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count
+from .names import DEFAULT_DIMS, GROUPS as GROUP_ORDER
+from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count, value_key
 
 FORMATS = ("text", "md", "csv")
 
@@ -415,22 +415,57 @@ def compare_runs_report(table, metric, names=("A", "B")):
                              f"(* p<{ALPHA}), needs >= {MIN_U_REPETITIONS} per side")
 
 
+def _engine_words(ident, flows_shown):
+    """"asio engine, 16 flows, 10 requests/conn": the engine, flows and rpc of
+    a headline line, each only where it is not its default (DEFAULT_DIMS);
+    flows also for the engines in flows_shown (that run several, or 1 explicitly)."""
+    words = []
+    if ident.get("engine", "") not in ("", DEFAULT_DIMS["engine"]):
+        words.append(f"{ident['engine']} engine")
+    flows = ident.get("flows", "")
+    if flows not in ("", DEFAULT_DIMS["flows"]) or (flows and ident.get("engine") in flows_shown):
+        words.append(f"{flows} flow" + ("" if flows == "1" else "s"))
+    if ident.get("rpc", "") not in ("", DEFAULT_DIMS["rpc"]):
+        words.append(f"{ident['rpc']} requests/conn")
+    return words
+
+
+def _engines_with_flows(rows):
+    """Engines whose rows run more than one flows value, or one that is not the default."""
+    if "engine" not in rows or "flows" not in rows:
+        return set()
+    return {engine for engine, flows in rows.groupby("engine")["flows"]
+            if flows.nunique() > 1 or (set(flows) - {"", DEFAULT_DIMS["flows"]})}
+
+
 def headline(table, metric):
-    """Short lines for the end of a suite run: per protocol, placement, reuse
-    and fresh strategy, the range and median of the ratio over its runs."""
+    """Short lines for the end of a suite run: per protocol, placement,
+    engine, flows, requests per connection (the last three named only where
+    not the default), reuse and fresh strategy, the range and median of the
+    ratio over its runs (threads, closers, ports, payloads)."""
     if table.empty:
         return ["(no reuse / fresh pairs)"]
     rows = table[table["ratio"].map(lambda r: not _nan(r) and not math.isinf(r))]
-    keys = ["group"] + (["placement"] if "placement" in rows else []) + ["strategy", "baseline"]
-    lines = []
+    split = [d for d in ("placement", "engine", "flows", "rpc") if d in rows]
+    keys = ["group"] + split + ["strategy", "baseline"]
+    parts = []
     for values, part in rows.groupby(keys, sort=False):
         ident = dict(zip(keys, values))
-        where = ident["group"] + (f", placement {ident['placement']}" if ident.get("placement") else "")
-        ratios = sorted(part["ratio"])
+        order = ((GROUP_ORDER.index(ident["group"]) if ident["group"] in GROUP_ORDER
+                  else len(GROUP_ORDER), ident["group"]),
+                 tuple(value_key(d, ident[d]) for d in split),
+                 part["rank"].iloc[0], part["baseline_rank"].iloc[0])
+        parts.append((order, ident, sorted(part["ratio"])))
+    flows_shown = _engines_with_flows(rows)
+    lines = []
+    for _, ident, ratios in sorted(parts, key=lambda p: p[0]):
+        where = ", ".join([ident["group"]]
+                          + ([f"placement {ident['placement']}"] if ident.get("placement") else [])
+                          + _engine_words(ident, flows_shown))
         middle = ratios[len(ratios) // 2] if len(ratios) % 2 else \
             (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
         lines.append(f"{where}: {ident['strategy']} vs {ident['baseline']}: "
                      f"{fmt_ratio(ratios[0])}-{fmt_ratio(ratios[-1])}x (median {fmt_ratio(middle)}, "
                      f"{len(ratios)} runs)")
     return [f"headline, {metric}: reuse's advantage over each fresh strategy (> 1: reuse is "
-            f"better), min-max over threads, closers, ports, engines:"] + ["  " + line for line in lines]
+            f"better), min-max over threads, closers and ports:"] + ["  " + line for line in lines]

@@ -62,7 +62,10 @@ def test_placement_and_provenance_in_every_title(tmp_path, monkeypatch):
         expected = "n/a (no peer)" if placement == "syscall" else placement
         assert f"placement: {expected}\n{provenance}" in title, (stem, title)
     assert titles["p-split-throughput"].startswith("Exchanges per second vs client threads")
-    assert plotter.notes == []
+    # normal.json has one engine and one request per connection: only the
+    # engine and rpc charts are skipped, each with its note.
+    assert [n.split(" chart (placement ")[0] for n in plotter.notes] == \
+        ["skipped amortisation", "skipped cpu-engines"] * 2
 
 
 def thin(source, target):
@@ -90,7 +93,11 @@ def test_default_prefix_errored_rows_and_missing_counters(tmp_path, run_script):
         "placement:same/real_time/threads:1: connect: Address not available (EADDRNOTAVAIL)",
         "plot.py: note: skipped cpu chart (placement same): no cpu_us_per_exchange values",
         "plot.py: note: skipped latency chart (placement same): no p50_us / p99_us values",
-        "plot.py: note: skipped timewait chart (placement same): no time_wait values on tcp runs"]
+        "plot.py: note: skipped timewait chart (placement same): no time_wait values on tcp runs",
+        "plot.py: note: skipped amortisation chart (placement same): needs TCP reuse / fresh pairs "
+        "at two or more requests per connection (rpc:N)",
+        "plot.py: note: skipped cpu-engines chart (placement same): no cpu_us_per_exchange values "
+        "on TCP runs at one request per connection"]
     assert result.stdout.split("\n")[1:-1] == [
         f"  plots/{prefix}-{chart}.{ext}" for chart in ("throughput", "speedup")
         for ext in ("png", "svg")]
