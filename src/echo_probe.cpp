@@ -25,7 +25,10 @@ void probe_echo(Protocol protocol, const Endpoint& target) {
   char back[sizeof ping] = {};
   int e = write_all(s.get(), ping, sizeof ping);
   if (e == 0) {
-    const ssize_t n = ::recv(s.get(), back, sizeof back, MSG_WAITALL);
+    ssize_t n = 0;
+    // A signal (a profiler's, a parent's) interrupts the wait: wait again.
+    do n = ::recv(s.get(), back, sizeof back, MSG_WAITALL);
+    while (n < 0 && errno == EINTR);
     e = n < 0 ? errno
               : (n == static_cast<ssize_t>(sizeof ping) && std::memcmp(ping, back, sizeof ping) == 0) ? 0 : kEchoMismatch;
   }
