@@ -288,15 +288,11 @@ udp_churn: some benchmarks ended in an error (see error_message)" ]; then
       else
         fail "$name: exit $rc, stdout: $(grep ERROR "$work/out"), stderr: $(own_stderr)"
       fi ;;
-    tcp-asio-echo-stopped)
-      local watchdog="tcp_churn: no exchange completed for 2 s in tcp/reuse_unspec/engine:asio/flows:16/closer:client/port:ephemeral/payload:64/placement:same/threads:1: the echo server stopped answering (lost datagram, hung or dead server); giving up"
-      if [ "$rc" -eq 3 ] && [ "$(own_stderr)" = "$watchdog" ] && [ "$took" -le 5 ]; then
-        pass "$name: exit 3 after ${took} s, the watchdog's message, the stopped server killed"
-      else
-        fail "$name: exit $rc after ${took} s, stderr: $(own_stderr)"
-      fi ;;
-    udp-echo-stopped)
-      local watchdog="udp_churn: no exchange completed for 2 s in udp/reuse_unspec/port:ephemeral/payload:64/placement:same/threads:1: the echo server stopped answering (lost datagram, hung or dead server); giving up"
+    *-echo-stopped)
+      # The watchdog: exit 3 within a few seconds, naming the run.
+      local run="udp/reuse_unspec/port:ephemeral"
+      [ "$binary" = tcp_churn ] && run="tcp/reuse_unspec/engine:asio/flows:16/closer:client/port:ephemeral"
+      local watchdog="$binary: no exchange completed for 2 s in $run/payload:64/placement:same/threads:1: the echo server stopped answering (lost datagram, hung or dead server); giving up"
       if [ "$rc" -eq 3 ] && [ "$(own_stderr)" = "$watchdog" ] && [ "$took" -le 5 ]; then
         pass "$name: exit 3 after ${took} s, the watchdog's message, the stopped server killed"
       else

@@ -34,3 +34,19 @@ def run_script(tmp_path):
                               cwd=cwd or tmp_path, capture_output=True, text=True,
                               env=env, timeout=120)
     return run
+
+
+def run_compare(capsys, *args):
+    """compare.py's main on `args`: (exit code, stdout, stderr)."""
+    import compare
+    code = compare.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def section_lines(text, title):
+    """The non-empty lines of one '== title ==' section of text output."""
+    lines = text.split("\n")
+    start = lines.index(f"== {title} ==")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("== ")), len(lines))
+    return [line for line in lines[start + 1:end] if line]

@@ -5,7 +5,7 @@ import io
 import re
 
 import pytest
-from conftest import golden
+from conftest import golden, run_compare, section_lines
 
 import compare
 import sockchurn_results as sr
@@ -13,18 +13,8 @@ import sockchurn_results as sr
 ROW = "tcp/reuse_unspec/closer:client/port:bound/payload:64/placement:same/real_time/threads:1"
 
 
-def run(capsys, *args):
-    code = compare.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def section(text, title):
-    """Lines of one '== title ==' section of text output."""
-    lines = text.split("\n")
-    start = lines.index(f"== {title} ==")
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("== ")), len(lines))
-    return [line for line in lines[start + 1:end] if line]
+run = run_compare
+section = section_lines
 
 
 def cells(line):

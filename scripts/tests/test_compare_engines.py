@@ -9,26 +9,19 @@ engine, at placement same (threads 1; asio flows 16 also at threads 2)."""
 import json
 import re
 
-from conftest import golden
+from conftest import golden, run_compare, section_lines
 
-import compare
 import sockchurn_results as sr
 
 NEW = golden("engines_rpc.json")
 OLD = golden("normal.json")
 
 
-def run(capsys, *args):
-    code = compare.main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_compare
 
 
 def section(text, title):
-    lines = text.split("\n")
-    start = lines.index(f"== {title} ==")
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("== ")), len(lines))
-    return [re.split(r"\s{2,}", line.strip()) for line in lines[start + 1:end] if line]
+    return [re.split(r"\s{2,}", line.strip()) for line in section_lines(text, title)]
 
 
 def test_new_names_parse_into_their_dimensions():
