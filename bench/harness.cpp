@@ -41,6 +41,7 @@ const char* g_prog = "sockchurn";
 struct Target {
   Endpoint echo;       // TCP echo (UDP: the UDP echo)
   Endpoint echo_once;  // TCP echo-once
+  std::map<unsigned, Endpoint> echo_after;  // TCP close-after-N ports, by N
 };
 
 // The state one run's threads share; the first thread to begin a run and
@@ -79,8 +80,12 @@ Harness& harness() {
 
 std::int64_t server_cpu_ns(Harness& h) { return h.echo ? process_cpu_ns(h.echo->pid()) : -1; }
 
+// The port a variant talks to; churn_main checks up front that the server
+// has every close-after-N port the selected benchmarks need.
 const Endpoint& endpoint_for(const Harness& h, const Variant& v) {
-  return v.server_closes() ? h.target.echo_once : h.target.echo;
+  if (!v.server_closes()) return h.target.echo;
+  const auto after = h.target.echo_after.find(v.rpc);
+  return v.rpc == 1 || after == h.target.echo_after.end() ? h.target.echo_once : after->second;
 }
 
 void fail(benchmark::State& state, const std::string& why) {
@@ -218,9 +223,11 @@ void run_exchanges(benchmark::State& state, const Setup& setup) {
       }
       continue;
     }
-    tally.latency_ns.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(t1 - t0, UINT32_MAX)));
+    const std::int64_t took = o.latency_ns >= 0 ? o.latency_ns : t1 - t0;
+    tally.latency_ns.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(took, UINT32_MAX)));
     h.progress.fetch_add(1, std::memory_order_relaxed);
   }
+  if (ex) ex->finish();
   if (syscalls) tally.syscalls = syscalls->read();
   tally.cpu_ns = thread_cpu_ns() - cpu0;
   if (ex) tally.stale = ex->stale();

@@ -1,5 +1,9 @@
 #include "options.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+
 #include "exchange.hpp"
 
 namespace sockchurn::bench {
@@ -39,6 +43,15 @@ Flags option_table(Options& o) {
              [&o](std::string_view v) { o.payloads = parse_number_list<std::size_t>("--payload", v, 1, 1 << 20); })
       .value("--threads", "LIST", "client thread counts (default 1,2,4,8,16)",
              [&o](std::string_view v) { o.threads = parse_number_list<int>("--threads", v, 1, 256); })
+      .value("--flows", "LIST",
+             "connections each client thread of the asio engine keeps in\n"
+             "flight (default 1,16)",
+             [&o](std::string_view v) { o.flows = parse_number_list<unsigned>("--flows", v, 1, 65536); })
+      .value("--rpc", "LIST",
+             "requests per connection: echo exchanges on one connection\n"
+             "before it ends, for the strategies that end connections\n"
+             "(default 1), e.g. 1,10,100",
+             [&o](std::string_view v) { o.rpc = parse_number_list<unsigned>("--rpc", v, 1, 1000000); })
       .value("--max-errors", "N",
              "failed exchanges tolerated in one run, all threads together\n"
              "(counted by errno), before it ends in an error (default 0)",
@@ -58,11 +71,26 @@ Flags option_table(Options& o) {
   return f;
 }
 
+// Each flow holds a socket: refuse a sweep that would run out of descriptors
+// before it starts (the server holds as many again when it runs beside us).
+void check_descriptors(const Options& o) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return;
+  const unsigned flows = *std::max_element(o.flows.begin(), o.flows.end());
+  const int threads = *std::max_element(o.threads.begin(), o.threads.end());
+  const std::uint64_t need = 2ULL * flows * static_cast<std::uint64_t>(threads) + 64;
+  if (need > lim.rlim_cur)
+    throw UsageError("--flows: " + std::to_string(flows) + " flows x " + std::to_string(threads) +
+                     " threads need about " + std::to_string(need) + " descriptors (client and server), more than the limit of " +
+                     std::to_string(lim.rlim_cur) + " (ulimit -n)");
+}
+
 }  // namespace
 
 Options parse_options(int& argc, char** argv, Protocol protocol) {
   Options o;
   option_table(o).parse(argc, argv, Flags::Unknown::keep);
+  check_descriptors(o);
   if (protocol == Protocol::udp)
     for (std::size_t p : o.payloads)
       if (p > kMaxUdpPayload)

@@ -21,6 +21,10 @@ struct Options {
   std::vector<Placement> placements{Placement::same};
   std::vector<std::size_t> payloads{64};
   std::vector<int> threads{1, 2, 4, 8, 16};
+  // The Asio engine's connections in flight per client thread.
+  std::vector<unsigned> flows{1, 16};
+  // Exchanges per connection, for the strategies that end connections.
+  std::vector<unsigned> rpc{1};
   unsigned echo_threads = 1;
   std::string listen = "127.0.0.1";
   std::string echo_binary;

@@ -24,13 +24,24 @@ std::vector<Setup> sweep(const Options& opt, Protocol protocol, const char* prog
   }
   if (!left_out.empty()) benchmark::AddCustomContext("engines_left_out", left_out);
   std::vector<Setup> setups;
+  // Each variant at each requests-per-connection and flows value it takes.
+  std::vector<Variant> swept;
+  for (const Variant& v : variants(protocol)) {
+    if (!unavailable.at(v.engine).empty()) continue;
+    for (unsigned rpc : v.takes_rpc() ? opt.rpc : std::vector<unsigned>{1})
+      for (unsigned flows : v.takes_flows() ? opt.flows : std::vector<unsigned>{1}) {
+        Variant s = v;
+        s.rpc = rpc;
+        s.flows = flows;
+        swept.push_back(s);
+      }
+  }
   for (Placement placement : opt.placements)
     for (std::size_t payload : opt.payloads)
-      for (const Variant& v : variants(protocol))
-        if (unavailable.at(v.engine).empty())
-          setups.push_back({v, payload, placement,
-                            v.name() + "/payload:" + std::to_string(payload) + "/placement:" +
-                                std::string(to_string(placement))});
+      for (const Variant& v : swept)
+        setups.push_back({v, payload, placement,
+                          v.name() + "/payload:" + std::to_string(payload) + "/placement:" +
+                              std::string(to_string(placement))});
   return setups;
 }
 

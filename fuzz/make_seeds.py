@@ -178,6 +178,10 @@ TEXT_SEEDS = {
         "reordered": b"sockchurn-echo ready udp=3 tcp=1 tcp_once=2",
         "extra_field": b"sockchurn-echo ready tcp=1 tcp_once=2 udp=3 x=4",
         "missing_field": b"sockchurn-echo ready tcp=1 udp=3",
+        "close_after": b"sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=4 tcp_after_100=5",
+        "close_after_bounds": b"sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_2=4 tcp_after_1000000=5\n",
+        "close_after_unsorted": b"sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_100=5 tcp_after_10=4",
+        "close_after_repeated": b"sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=4 tcp_after_10=5",
     },
 }
 

@@ -105,11 +105,13 @@ struct ConnEntry {
 };
 
 struct Listener {
-  Listener(asio::io_context& ioc, bool once, std::size_t buffer_size)
-      : once(once), buffer_size(buffer_size), strand(ioc.get_executor()), acceptor(ioc.get_executor()),
-        backoff(ioc.get_executor()), sweep_timer(ioc.get_executor()) {}
+  Listener(asio::io_context& ioc, unsigned reads_before_close, std::size_t buffer_size)
+      : reads_before_close(reads_before_close), buffer_size(buffer_size), strand(ioc.get_executor()),
+        acceptor(ioc.get_executor()), backoff(ioc.get_executor()), sweep_timer(ioc.get_executor()) {}
 
-  const bool once;  // echo-once: one read, one write, close
+  // Echoes this many reads, then closes: 0 never (TCP echo), 1 echo-once,
+  // N a close-after-N port.
+  const unsigned reads_before_close;
   const std::size_t buffer_size;
   std::string name;  // "tcp 127.0.0.1:41234", for the log
   Strand strand;     // runs the accept loop, the sweep and close()
@@ -190,14 +192,16 @@ Task<Executor> serve(Listener& l, Counters& counters, TcpSocket socket) {
   const std::unique_ptr<char[]> storage(new char[l.buffer_size]);  // uninitialised on purpose
   const asio::mutable_buffer buffer(storage.get(), l.buffer_size);
   error_code ec;
-  do {
+  const unsigned limit = l.reads_before_close;  // 0: until the peer ends it
+  for (unsigned reads = 0; limit == 0 || reads < limit;) {
     const std::size_t n = co_await socket.async_read_some(buffer, as_value<Executor>(ec));
     if (ec) break;  // EOF, ECONNRESET, or shut down by the sweep or stop()
     reg.received(n);
     co_await asio::async_write(socket, asio::buffer(buffer, n), as_value<Executor>(ec));
     if (ec) break;  // EPIPE, ECONNRESET
     reg.touch();
-  } while (!l.once);
+    ++reads;
+  }
 }  // the socket's fd is closed here
 
 bool resource_exhausted(const error_code& ec) {
@@ -259,8 +263,10 @@ struct Server::Impl {
   asio::io_context ioc;  // before the I/O objects below, which need it
   Counters counters;
   Ports ports;
-  Listener tcp{ioc, false, kStreamBuffer};
-  Listener once{ioc, true, cfg.max_message};
+  Listener tcp{ioc, 0, kStreamBuffer};
+  Listener once{ioc, 1, cfg.max_message};
+  std::vector<std::unique_ptr<Listener>> after;  // close-after-N, ascending N
+  std::vector<Listener*> listeners;              // all of the above
   std::vector<Strand> udp_strands;
   std::vector<UdpSocket> udp_sockets;  // one per thread, sharing the port (SO_REUSEPORT)
   std::vector<std::unique_ptr<char[]>> udp_buffers;
@@ -274,6 +280,15 @@ Config validated(Config cfg) {
   if (cfg.max_connections == 0) throw std::invalid_argument("max_connections must be at least 1");
   if (cfg.max_message == 0) throw std::invalid_argument("max_message must be at least 1");
   if (cfg.idle_timeout.count() < 0) throw std::invalid_argument("idle_timeout must not be negative");
+  std::sort(cfg.close_after.begin(), cfg.close_after.end());
+  for (std::size_t i = 0; i < cfg.close_after.size(); ++i) {
+    const unsigned n = cfg.close_after[i];
+    if (n < kCloseAfterMin || n > kCloseAfterMax)
+      throw std::invalid_argument("close_after " + std::to_string(n) + " is not from " + std::to_string(kCloseAfterMin) +
+                                  " to " + std::to_string(kCloseAfterMax));
+    if (i > 0 && cfg.close_after[i - 1] == n)
+      throw std::invalid_argument("close_after " + std::to_string(n) + " is given twice");
+  }
   return cfg;
 }
 
@@ -319,6 +334,12 @@ Server::Impl::Impl(Config c)
   const auto addr = listen_address(cfg.listen);
   listen_on(tcp, {addr, cfg.tcp_port});
   listen_on(once, {addr, cfg.tcp_once_port});
+  listeners = {&tcp, &once};
+  for (const unsigned n : cfg.close_after) {
+    Listener& l = *after.emplace_back(std::make_unique<Listener>(ioc, n, cfg.max_message));
+    listen_on(l, {addr, 0});
+    listeners.push_back(&l);
+  }
 
   // UDP: one socket per thread on one port, so datagrams are spread over
   // threads. The first socket binds alone (a port 0 bind with SO_REUSEPORT
@@ -340,9 +361,10 @@ Server::Impl::Impl(Config c)
     udp_buffers.emplace_back(new char[cfg.max_message + 1]);  // +1 detects oversized datagrams
   }
   ports = {tcp.acceptor.local_endpoint().port(), once.acceptor.local_endpoint().port(), ep.port()};
+  for (const auto& l : after) ports.tcp_after.emplace_back(l->reads_before_close, l->acceptor.local_endpoint().port());
 
   // Nothing runs before run().
-  for (Listener* l : {&tcp, &once}) {
+  for (Listener* l : listeners) {
     asio::co_spawn(l->strand, accept_loop(*l), Rethrow{});
     if (cfg.idle_timeout.count() > 0) asio::co_spawn(l->strand, sweep_idle(*l, counters, cfg.idle_timeout, cfg.min_bytes), Rethrow{});
   }
@@ -365,7 +387,7 @@ Server::Impl::~Impl() {
 
 void Server::Impl::stop() {
   if (stop_requested.exchange(true)) return;
-  for (Listener* l : {&tcp, &once}) asio::post(l->strand, [l] { l->close(); });
+  for (Listener* l : listeners) asio::post(l->strand, [l] { l->close(); });
   for (std::size_t i = 0; i < udp_sockets.size(); ++i) {
     asio::post(udp_strands[i], [socket = &udp_sockets[i]] {
       error_code ignored;

@@ -1,7 +1,8 @@
 // The bundled echo server (Boost.Asio, C++20 coroutines): TCP echo, TCP
-// echo-once and UDP echo on three ports, with limits on connections, message
-// size and idle time. sockchurn-echo (main.cpp) is a thin command line over it;
-// tests run it in-process with BackgroundServer.
+// echo-once and UDP echo on three ports, and a TCP close-after-N port per
+// requested N, with limits on connections, message size and idle time.
+// sockchurn-echo (main.cpp) is a thin command line over it; tests run it
+// in-process with BackgroundServer.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "ready_line.hpp"
 
@@ -26,16 +28,20 @@ struct Config {
   std::uint16_t tcp_port = 0;        // 0: the kernel picks a free port
   std::uint16_t tcp_once_port = 0;
   std::uint16_t udp_port = 0;
+  // One close-after-N port per N (kernel-picked, on the same address): echoes
+  // N reads, then closes. Each N from kCloseAfterMin to kCloseAfterMax, no
+  // duplicates; any order (the ports are reported in ascending N).
+  std::vector<unsigned> close_after = {};
   unsigned threads = 1;                // threads running the io_context, the caller of run() included
-  std::size_t max_connections = 10000;  // open TCP connections, both TCP ports together
-  std::size_t max_message = 65536;      // echo-once read size; larger UDP datagrams are dropped
+  std::size_t max_connections = 10000;  // open TCP connections, all TCP ports together
+  std::size_t max_message = 65536;      // echo-once and close-after-N read size; larger UDP datagrams are dropped
   std::chrono::milliseconds idle_timeout{30000};  // 0: never close idle connections
   // Slow peers (slowloris): a TCP connection that moves fewer bytes than this
   // in a window of about one idle timeout is closed. 0: no minimum rate.
   std::size_t min_bytes = 64;
 };
 
-// The three ports, as the ready line (src/ready_line.hpp) reports them.
+// The ports, as the ready line (src/ready_line.hpp) reports them.
 using Ports = EchoPorts;
 
 // Counters since construction.
@@ -52,8 +58,9 @@ struct Stats {
 
 class Server {
  public:
-  // Binds and listens on all three ports. Throws std::invalid_argument for a
-  // bad Config (unparsable address, zero threads or limits) and
+  // Binds and listens on all ports. Throws std::invalid_argument for a
+  // bad Config (unparsable address, zero threads or limits, a close_after
+  // value out of range or repeated) and
   // std::system_error naming the address, protocol and errno when a socket
   // cannot be bound.
   explicit Server(Config cfg);

@@ -1,6 +1,7 @@
 // sockchurn-echo: the bundled echo server as a program. Prints one ready line
 // on stdout once it listens (a parent process reads its ports from it), then
 // nothing else on stdout; SIGINT or SIGTERM end it with status 0.
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -27,8 +28,9 @@ using sockchurn::echo::Config;
 constexpr const char* kAbout = R"(usage: sockchurn-echo [FLAGS]
 
 An echo server for sockchurn: TCP echo, TCP echo-once and UDP echo on three
-ports. Once listening it prints one line on stdout and nothing else there:
-  sockchurn-echo ready tcp=PORT tcp_once=PORT udp=PORT
+ports, and a TCP close-after-N port for each N of --close-after. Once
+listening it prints one line on stdout and nothing else there:
+  sockchurn-echo ready tcp=PORT tcp_once=PORT udp=PORT [tcp_after_N=PORT ...]
 SIGINT or SIGTERM stop it (exit status 0).
 
 )";
@@ -46,6 +48,7 @@ struct Options {
 
 sockchurn::Flags flag_table(Options& o) {
   using sockchurn::parse_number;
+  using sockchurn::parse_number_list;
   sockchurn::Flags f;
   const auto port = [](const char* flag, std::uint16_t& out) {
     return [flag, &out](std::string_view v) { out = parse_number<std::uint16_t>(flag, v, 0, 65535); };
@@ -69,17 +72,30 @@ sockchurn::Flags flag_table(Options& o) {
              "UDP echo port: each datagram back to its source\n"
              "(default 0; may equal --tcp-port)",
              port("--udp-port", o.cfg.udp_port))
+      .value("--close-after", "N[,N...]",
+             "a TCP close-after-N port for each N (2 to 1000000;\n"
+             "the kernel picks the ports): echoes N reads, then\n"
+             "closes. Repeatable; each N once (default none)",
+             [&o](std::string_view v) {
+               for (const unsigned n : parse_number_list<unsigned>("--close-after", v, sockchurn::kCloseAfterMin,
+                                                                   sockchurn::kCloseAfterMax)) {
+                 if (std::find(o.cfg.close_after.begin(), o.cfg.close_after.end(), n) != o.cfg.close_after.end())
+                   throw sockchurn::UsageError("--close-after: " + std::to_string(n) + " is given twice");
+                 o.cfg.close_after.push_back(n);
+               }
+             })
       .value("--threads", "N", "threads serving all ports (default 1)",
              [&o](std::string_view v) { o.cfg.threads = parse_number<unsigned>("--threads", v, 1, 1024); })
       .value("--max-connections", "N",
-             "open TCP connections; more are reset at once\n"
-             "(default 10000)",
+             "open TCP connections, all TCP ports together; more\n"
+             "are reset at once (default 10000)",
              [&o](std::string_view v) {
                o.cfg.max_connections = parse_number<std::size_t>("--max-connections", v, 1, 100'000'000);
              })
       .value("--max-message", "BYTES",
-             "echo-once read size; larger UDP datagrams are\n"
-             "dropped (default 65536; TCP echo reads 64 KiB)",
+             "echo-once and close-after-N read size; larger UDP\n"
+             "datagrams are dropped (default 65536; TCP echo\n"
+             "reads 64 KiB)",
              [&o](std::string_view v) { o.cfg.max_message = parse_number<std::size_t>("--max-message", v, 1, 64 << 20); })
       .value("--idle-timeout", "SECONDS",
              "close TCP connections idle this long, decimals\n"

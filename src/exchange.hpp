@@ -27,6 +27,10 @@ struct ExchangeConfig {
 struct Outcome {
   int err = 0;
   const char* op = "";
+  // The exchange's own duration, from an engine that runs several flows at
+  // once (one exchange() call returns whichever finished next); -1: the
+  // exchange is the exchange() call, and the caller times it.
+  std::int64_t latency_ns = -1;
   bool ok() const noexcept { return err == 0; }
   std::string describe() const;  // "connect: ECONNREFUSED (Connection refused)"
 };
@@ -37,9 +41,16 @@ class Exchanger {
   Exchanger(const Exchanger&) = delete;
   Exchanger& operator=(const Exchanger&) = delete;
   virtual ~Exchanger() = default;
-  // One cycle of the strategy. After a failure the exchanger resets its
-  // socket so the next cycle starts clean.
+  // One exchange (a request and its echo; with rpc:1 a whole connection's
+  // cycle). After a failure the exchanger resets its socket so the next
+  // exchange starts clean.
   virtual Outcome exchange() = 0;
+  // Ends the connections left open the strategy's way (a reset for reuse,
+  // a FIN for fresh_close), so that a run's kernel counters and TIME_WAIT
+  // include every connection it opened; the harness calls it after the
+  // last exchange of a run. Exchanges still in flight (other flows) are
+  // dropped uncounted.
+  virtual void finish() {}
   // UDP: datagrams that were not this cycle's echo (an earlier cycle's, or
   // one from another source queued while the socket was disconnected),
   // recognised by source address and sequence number and discarded.

@@ -37,6 +37,13 @@ constexpr ExchangerFactory make_uring_tcp_fresh_close = nullptr, make_uring_tcp_
                            make_uring_udp_fresh_close = nullptr, make_uring_udp_reuse_unspec = nullptr;
 #endif
 
+// The Asio engine's cycles (asio_strategies.cpp).
+std::unique_ptr<Exchanger> make_asio_tcp_fresh_close(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_asio_tcp_fresh_linger0(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_asio_tcp_reuse_unspec(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_asio_tcp_conditional_linger(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_asio_tcp_keepalive(const ExchangeConfig&);
+
 namespace {
 
 using P = Protocol;
@@ -44,18 +51,20 @@ using R = Role;
 constexpr bool closer = true, port = true, none = false;
 
 // protocol, name, role, has closer, has port, one cycle, its code (blocking,
-// io_uring).
+// io_uring, Asio).
 const std::array kRegistry = {
     StrategyInfo{P::tcp, "fresh_close", R::fresh, closer, none,
-                 "socket, connect, write, read, close (FIN)", make_tcp_fresh_close, make_uring_tcp_fresh_close},
+                 "socket, connect, write, read, close (FIN)", make_tcp_fresh_close, make_uring_tcp_fresh_close,
+                 make_asio_tcp_fresh_close},
     StrategyInfo{P::tcp, "fresh_linger0", R::fresh, closer, none,
                  "as fresh_close with SO_LINGER {1,0}: close sends RST", make_tcp_fresh_linger0,
-                 make_uring_tcp_fresh_linger0},
+                 make_uring_tcp_fresh_linger0, make_asio_tcp_fresh_linger0},
     StrategyInfo{P::tcp, "reuse_unspec", R::reuse, closer, port,
                  "one socket: connect, write, read, connect(AF_UNSPEC) (RST)", make_tcp_reuse_unspec,
-                 make_uring_tcp_reuse_unspec},
+                 make_uring_tcp_reuse_unspec, make_asio_tcp_reuse_unspec},
     StrategyInfo{P::tcp, "conditional_linger", R::fresh, closer, none,
-                 "fresh socket; RST unless the peer's FIN was read, then close (HAProxy)", make_tcp_conditional_linger},
+                 "fresh socket; RST unless the peer's FIN was read, then close (HAProxy)", make_tcp_conditional_linger,
+                 nullptr, make_asio_tcp_conditional_linger},
     StrategyInfo{P::tcp, "shutdown_drain", R::fresh, closer, none,
                  "fresh socket; shutdown(SHUT_WR), read to EOF, close: the graceful end", make_tcp_shutdown_drain},
     StrategyInfo{P::tcp, "bind_no_port", R::fresh, closer, none,
@@ -63,7 +72,8 @@ const std::array kRegistry = {
     StrategyInfo{P::tcp, "port_range", R::fresh, closer, none,
                  "fresh socket; a per-thread IP_LOCAL_PORT_RANGE slice, SO_LINGER {1,0}, connect, ..., close (RST)", make_tcp_port_range},
     StrategyInfo{P::tcp, "keepalive", R::reference, none, none,
-                 "reference: one connection for the run, write, read", make_tcp_keepalive, make_uring_tcp_keepalive},
+                 "reference: one connection for the run, write, read", make_tcp_keepalive, make_uring_tcp_keepalive,
+                 make_asio_tcp_keepalive},
     StrategyInfo{P::udp, "fresh_close", R::fresh, none, none,
                  "socket, connect, send, recv, close", make_udp_fresh_close, make_uring_udp_fresh_close},
     StrategyInfo{P::udp, "reuse_unspec", R::reuse, none, port,
@@ -89,10 +99,17 @@ std::string_view to_string(Role r) {
   return "?";
 }
 
-std::string_view to_string(Engine e) { return e == Engine::blocking ? "blocking" : "uring"; }
+std::string_view to_string(Engine e) {
+  switch (e) {
+    case Engine::blocking: return "blocking";
+    case Engine::uring: return "uring";
+    case Engine::asio: return "asio";
+  }
+  return "?";
+}
 
 std::string engine_unavailable(Engine e) {
-  if (e == Engine::blocking) return "";
+  if (e != Engine::uring) return "";
 #ifdef SOCKCHURN_HAVE_URING
   return uring_support();
 #else
@@ -135,6 +152,8 @@ std::string Variant::name() const {
 std::string Variant::group() const {
   std::string group = std::string(to_string(protocol())) + "/" + std::string(strategy->name);
   if (engine != Engine::blocking) group += "/engine:" + std::string(to_string(engine));
+  if (takes_flows()) group += "/flows:" + std::to_string(flows);
+  if (rpc != 1) group += "/rpc:" + std::to_string(rpc);
   if (strategy->has_closer) group += "/closer:" + std::string(to_string(closer));
   return group;
 }
@@ -145,7 +164,7 @@ std::vector<Variant> variants(Protocol protocol) {
   std::vector<Variant> out;
   for (const StrategyInfo& s : kRegistry) {
     if (s.protocol != protocol) continue;
-    for (Engine e : {Engine::blocking, Engine::uring}) {
+    for (Engine e : kEngines) {
       if (s.factory(e) == nullptr) continue;
       for (Closer c : {Closer::client, Closer::server}) {
         if (c == Closer::server && !s.has_closer) continue;

@@ -18,9 +18,12 @@ enum class Protocol { tcp, udp };
 enum class Closer { client, server };       // TCP: who ends the exchange
 enum class LocalPort { ephemeral, bound };  // the kernel picks, or bound once to an explicit port
 // Who drives the cycle: blocking system calls (the default, and the names
-// of its benchmarks carry no engine), or io_uring (one linked submission per
-// cycle on a ring per client thread; names carry engine:uring).
-enum class Engine { blocking, uring };
+// of its benchmarks carry no engine); io_uring (one linked submission per
+// cycle on a ring per client thread; engine:uring); or Boost.Asio (an
+// io_context per client thread running `flows` connections as coroutines,
+// the event-driven client of a proxy or pool; engine:asio).
+enum class Engine { blocking, uring, asio };
+inline constexpr Engine kEngines[] = {Engine::blocking, Engine::uring, Engine::asio};
 // What the results tools do with a strategy: ratios of each reuse strategy
 // over each fresh one of the same protocol; references are drawn for scale.
 enum class Role { reuse, fresh, reference };
@@ -45,10 +48,19 @@ struct StrategyInfo {
   // Builds one client thread's exchanger (throws std::system_error if its
   // setup fails, e.g. binding the local port).
   ExchangerFactory make;
-  // The same strategy in the io_uring engine; nullptr where it has none.
+  // The same strategy in the io_uring and Asio engines; nullptr where it
+  // has none.
   ExchangerFactory make_uring = nullptr;
+  ExchangerFactory make_asio = nullptr;
 
-  ExchangerFactory factory(Engine e) const { return e == Engine::uring ? make_uring : make; }
+  ExchangerFactory factory(Engine e) const {
+    switch (e) {
+      case Engine::blocking: return make;
+      case Engine::uring: return make_uring;
+      case Engine::asio: return make_asio;
+    }
+    return nullptr;
+  }
 };
 
 // Every strategy, in registry order (the order of benchmarks and charts).
@@ -70,12 +82,20 @@ struct Variant {
   Closer closer = Closer::client;
   LocalPort port = LocalPort::ephemeral;
   Engine engine = Engine::blocking;
+  // Connections each client thread keeps in flight (engine:asio; 1 elsewhere).
+  unsigned flows = 1;
+  // Echo exchanges (requests) per connection before it ends (rpc:N; 1, the
+  // default, is one exchange per connection). Strategies that end
+  // connections, in the blocking and Asio engines.
+  unsigned rpc = 1;
 
   Protocol protocol() const { return strategy->protocol; }
+  bool takes_rpc() const { return strategy->has_closer && engine != Engine::uring; }
+  bool takes_flows() const { return engine == Engine::asio; }
   // The server ends each exchange: the client uses the echo-once port.
   bool server_closes() const { return strategy->has_closer && closer == Closer::server; }
-  // "tcp/reuse_unspec/engine:uring/closer:client/port:bound": only the
-  // dimensions it has, no engine for the blocking one.
+  // "tcp/reuse_unspec/engine:asio/flows:16/rpc:10/closer:client/port:bound":
+  // only the dimensions it has; no engine for the blocking one, no rpc at 1.
   std::string name() const;
   // The name without the port: the benchmarks the suite runs together in
   // one fresh network namespace.
@@ -85,7 +105,8 @@ struct Variant {
 };
 
 // Every strategy of `protocol` with each value of each of its dimensions, in
-// each engine that has it.
+// each engine that has it (flows and rpc at 1: the sweep sets them from the
+// command line, bench/sweep.cpp).
 std::vector<Variant> variants(Protocol protocol);
 
 }  // namespace sockchurn

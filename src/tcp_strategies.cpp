@@ -20,58 +20,101 @@ namespace sockchurn {
 
 namespace {
 
-// What every TCP cycle shares: the message and the transfer on a connected
-// socket.
+// What every TCP cycle shares: a connection carries `rpc` exchanges (one
+// write and the read of its echo each); exchange() performs one of them,
+// opening the connection before the first and ending it after the last. Each
+// strategy says how it opens a connection and how it ends one.
 class TcpCycle : public Exchanger {
  public:
   explicit TcpCycle(const ExchangeConfig& cfg) : cfg_(cfg), msg_(cfg.payload) {}
 
- protected:
+  Outcome exchange() final {
+    if (!connected_) {
+      if (Outcome o = open(); !o.ok()) {
+        abandon();
+        return o;
+      }
+      connected_ = true;
+      done_ = 0;
+    }
+    // Strategies without a closer (keepalive) keep their connection.
+    const bool last = cfg_.variant.strategy->has_closer && ++done_ >= cfg_.variant.rpc;
+    Outcome o = transfer(sock_.get(), last && cfg_.variant.server_closes());
+    if (!o.ok()) {
+      connected_ = false;
+      abandon();
+      return o;
+    }
+    if (last) {
+      connected_ = false;
+      o = end();
+    }
+    return o;
+  }
 
-  // A fresh connection: socket(), what `prepare` sets on it (an Outcome),
-  // connect(); ok, or the step that failed.
-  template <typename Prepare>
-  Outcome connect_fresh(Fd& s, Prepare&& prepare) {
-    if (int e = open_socket(s, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
-    if (Outcome o = prepare(s.get()); !o.ok()) return o;
-    if (int e = connect_to(s.get(), cfg_.server)) return {e, "connect"};
+  void finish() final {
+    if (connected_) (void)end();
+    connected_ = false;
+  }
+
+ protected:
+  // Leaves sock_ connected to the server, or returns the step that failed.
+  virtual Outcome open() = 0;
+  // Ends the connection after its last exchange.
+  virtual Outcome end() {
+    sock_.reset();  // close()
     return {};
   }
-  Outcome connect_fresh(Fd& s) {
-    return connect_fresh(s, [](int) { return Outcome{}; });
+  // After a failure: drop the connection so the next exchange starts clean.
+  virtual void abandon() { sock_.reset(); }
+
+  // A fresh connection in sock_: socket(), what `prepare` sets on it (an
+  // Outcome), connect(); ok, or the step that failed.
+  template <typename Prepare>
+  Outcome connect_fresh(Prepare&& prepare) {
+    if (int e = open_socket(sock_, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
+    if (Outcome o = prepare(sock_.get()); !o.ok()) return o;
+    if (int e = connect_to(sock_.get(), cfg_.server)) return {e, "connect"};
+    return {};
+  }
+  Outcome connect_fresh() {
+    return connect_fresh([](int) { return Outcome{}; });
   }
 
-  // write, read the echo, and when the server closes first read its EOF.
-  Outcome transfer(int fd) {
+  ExchangeConfig cfg_;
+  Fd sock_;
+
+ private:
+  // write, read the echo, and after the last exchange of a connection the
+  // server ends, read its EOF.
+  Outcome transfer(int fd, bool read_fin) {
     msg_.next();
     if (int e = write_all(fd, msg_.data(), msg_.size())) return {e, "write"};
     if (int e = read_exact(fd, msg_.in(), msg_.size())) return {e, "read"};
     if (!msg_.echoed(msg_.size())) return {kEchoMismatch, "read"};
-    if (cfg_.variant.server_closes()) {
+    if (read_fin) {
       if (int e = read_eof(fd)) return {e, "read(EOF)"};
     }
     return {};
   }
 
-  ExchangeConfig cfg_;
   Message msg_;
+  bool connected_ = false;
+  unsigned done_ = 0;  // exchanges on the current connection
 };
 
-// fresh_close, fresh_linger0: a new socket per cycle, closed at its end.
+// fresh_close, fresh_linger0: a new socket per connection, closed at its end.
 class Fresh final : public TcpCycle {
  public:
   Fresh(const ExchangeConfig& cfg, bool linger0) : TcpCycle(cfg), linger0_(linger0) {}
 
-  Outcome exchange() override {
-    Fd s;
-    const Outcome c = connect_fresh(s, [this](int fd) -> Outcome {
+ private:
+  Outcome open() override {
+    return connect_fresh([this](int fd) -> Outcome {
       if (linger0_ && try_set_linger0(fd) != 0) return {errno, "setsockopt(SO_LINGER)"};
       return {};
     });
-    return c.ok() ? transfer(s.get()) : c;  // close() as `s` goes out of scope
   }
-
- private:
   bool linger0_;
 };
 
@@ -82,11 +125,12 @@ class ConditionalLinger final : public TcpCycle {
  public:
   using TcpCycle::TcpCycle;
 
-  Outcome exchange() override {
-    Fd s;
-    if (Outcome c = connect_fresh(s); !c.ok()) return c;
-    const Outcome o = transfer(s.get());  // reads the FIN when the server closes
-    if (!cfg_.variant.server_closes() && try_set_linger0(s.get()) != 0 && o.ok()) return {errno, "setsockopt(SO_LINGER)"};
+ private:
+  Outcome open() override { return connect_fresh(); }
+  Outcome end() override {
+    Outcome o;
+    if (!cfg_.variant.server_closes() && try_set_linger0(sock_.get()) != 0) o = {errno, "setsockopt(SO_LINGER)"};
+    sock_.reset();
     return o;
   }
 };
@@ -98,16 +142,16 @@ class ShutdownDrain final : public TcpCycle {
  public:
   using TcpCycle::TcpCycle;
 
-  Outcome exchange() override {
-    Fd s;
-    if (Outcome c = connect_fresh(s); !c.ok()) return c;
-    const Outcome o = transfer(s.get());
-    if (!o.ok()) return o;
-    if (::shutdown(s.get(), SHUT_WR) != 0) return {errno, "shutdown(SHUT_WR)"};
-    if (!cfg_.variant.server_closes()) {
-      if (int e = read_eof(s.get())) return {e, "read(EOF)"};
+ private:
+  Outcome open() override { return connect_fresh(); }
+  Outcome end() override {
+    Outcome o;
+    if (::shutdown(sock_.get(), SHUT_WR) != 0) o = {errno, "shutdown(SHUT_WR)"};
+    else if (!cfg_.variant.server_closes()) {
+      if (int e = read_eof(sock_.get())) o = {e, "read(EOF)"};
     }
-    return {};
+    sock_.reset();
+    return o;
   }
 };
 
@@ -119,19 +163,16 @@ class BindNoPort final : public TcpCycle {
  public:
   explicit BindNoPort(const ExchangeConfig& cfg) : TcpCycle(cfg), source_(source_address(cfg.server)) {}
 
-  Outcome exchange() override {
-    Fd s;
-    const Outcome c = connect_fresh(s, [this](int fd) -> Outcome {
+ private:
+  Outcome open() override {
+    return connect_fresh([this](int fd) -> Outcome {
       const int one = 1;
       if (::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0)
         return {errno, "setsockopt(IP_BIND_ADDRESS_NO_PORT)"};
       if (::bind(fd, source_.sa(), source_.len) != 0) return {errno, "bind"};
       return {};
     });
-    return c.ok() ? transfer(s.get()) : c;
   }
-
- private:
   // The address the route to the server takes from (a connected UDP socket
   // tells it without sending anything), port 0.
   static Endpoint source_address(const Endpoint& server) {
@@ -142,9 +183,9 @@ class BindNoPort final : public TcpCycle {
   Endpoint source_;
 };
 
-// port_range: a fresh socket per cycle with IP_LOCAL_PORT_RANGE (Linux 6.3+):
-// each client thread searches its own slice of ip_local_port_range (one
-// sixteenth, by the order the threads were set up), so threads do not
+// port_range: a fresh socket per connection with IP_LOCAL_PORT_RANGE (Linux
+// 6.3+): each client thread searches its own slice of ip_local_port_range
+// (one sixteenth, by the order the threads were set up), so threads do not
 // compete for ports. Ends with a RST (SO_LINGER {1,0}), as fresh_linger0, its
 // baseline: with a FIN the slice's ~1,760 ports fill with TIME_WAIT within a
 // second (tcp_tw_reuse reuses them only after 1 s) and connect() fails with
@@ -153,21 +194,18 @@ class PortRange final : public TcpCycle {
  public:
   explicit PortRange(const ExchangeConfig& cfg) : TcpCycle(cfg), range_(next_slice()) {}
 
-  Outcome exchange() override {
-    Fd s;
-    const Outcome c = connect_fresh(s, [this](int fd) -> Outcome {
+  // The slice this exchanger uses: (high port << 16) | low port.
+  static constexpr int kSlices = 16;
+
+ private:
+  Outcome open() override {
+    return connect_fresh([this](int fd) -> Outcome {
       if (::setsockopt(fd, IPPROTO_IP, kIpLocalPortRange, &range_, sizeof range_) != 0)
         return {errno, "setsockopt(IP_LOCAL_PORT_RANGE)"};
       if (try_set_linger0(fd) != 0) return {errno, "setsockopt(SO_LINGER)"};
       return {};
     });
-    return c.ok() ? transfer(s.get()) : c;
   }
-
-  // The slice this exchanger uses: (high port << 16) | low port.
-  static constexpr int kSlices = 16;
-
- private:
   static std::uint32_t next_slice() {
     static std::atomic<unsigned> next{0};
     std::uint32_t lo = 32768, hi = 60999;
@@ -181,60 +219,48 @@ class PortRange final : public TcpCycle {
 };
 
 // reuse_unspec: one socket for the run, dissolved with connect(AF_UNSPEC)
-// after each cycle.
+// at the end of each connection.
 class ReuseUnspec final : public TcpCycle {
  public:
   using TcpCycle::TcpCycle;
 
-  Outcome exchange() override {
+ private:
+  Outcome open() override {
     if (!sock_) {
       if (int e = open_socket(sock_, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
       if (cfg_.variant.port == LocalPort::bound) bind_explicit_port(sock_.get(), SOCK_STREAM, cfg_.server);
     }
-    if (int e = connect_to(sock_.get(), cfg_.server)) {
-      disconnect(sock_.get());
-      return {e, "connect"};
-    }
-    Outcome o = transfer(sock_.get());
-    if (disconnect(sock_.get()) != 0) {
-      const int e = errno;
-      sock_.reset();
-      if (o.ok()) o = {e, "connect(AF_UNSPEC)"};
-    }
-    return o;
+    if (int e = connect_to(sock_.get(), cfg_.server)) return {e, "connect"};
+    return {};
   }
-
- private:
-  Fd sock_;
+  Outcome end() override {
+    if (disconnect(sock_.get()) == 0) return {};
+    const int e = errno;
+    sock_.reset();
+    return {e, "connect(AF_UNSPEC)"};
+  }
+  void abandon() override {
+    if (sock_ && disconnect(sock_.get()) != 0) sock_.reset();
+  }
 };
 
 // keepalive: the reference without churn, one connection for the run.
 class Keepalive final : public TcpCycle {
  public:
   using TcpCycle::TcpCycle;
-  // The connection ends with a reset, so that the end of a run leaves no
-  // TIME_WAIT behind to be counted against the next.
-  ~Keepalive() override {
-    if (sock_) disconnect(sock_.get());
-  }
+  ~Keepalive() override { finish(); }
   Keepalive(const Keepalive&) = delete;
   Keepalive& operator=(const Keepalive&) = delete;
 
-  Outcome exchange() override {
-    if (!sock_) {
-      if (int e = open_socket(sock_, cfg_.server.family(), SOCK_STREAM)) return {e, "socket"};
-      if (int e = connect_to(sock_.get(), cfg_.server)) {
-        sock_.reset();
-        return {e, "connect"};
-      }
-    }
-    Outcome o = transfer(sock_.get());
-    if (!o.ok()) sock_.reset();
-    return o;
-  }
-
  private:
-  Fd sock_;
+  Outcome open() override { return connect_fresh(); }
+  // Only at the end of a run (finish()): a reset, so that it leaves no
+  // TIME_WAIT behind.
+  Outcome end() override {
+    (void)disconnect(sock_.get());
+    sock_.reset();
+    return {};
+  }
 };
 
 }  // namespace

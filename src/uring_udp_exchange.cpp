@@ -31,8 +31,11 @@ UringUdpExchanger::UringUdpExchanger(const UringUdpConfig& cfg, Tail tail)
   unspec_.ss_family = AF_UNSPEC;
 }
 
-UringUdpExchanger::~UringUdpExchanger() {
+UringUdpExchanger::~UringUdpExchanger() { finish(); }
+
+void UringUdpExchanger::finish() {
   if (!tail_due_) return;
+  tail_due_ = false;
   try {
     add_tail();
     run_chain();

@@ -14,8 +14,8 @@
 // this one: a stale datagram must be followed by another recv on the same,
 // still connected socket, and a link cannot branch on what a recv read. So
 // each exchange still does every step of its cycle once, in one
-// io_uring_enter; the last one's tail runs in the destructor, and after a
-// failure the tail runs at once, on its own, as the blocking engine closes
+// io_uring_enter; the last one's tail runs in finish() (or the destructor),
+// and after a failure the tail runs at once, on its own, as the blocking engine closes
 // (disconnects) after a failed cycle.
 //
 // A lost datagram: the blocking engine's recv waits until the harness's
@@ -50,10 +50,13 @@ class UringUdpExchanger : public Exchanger {
   UringUdpExchanger& operator=(const UringUdpExchanger&) = delete;
   UringUdpExchanger(UringUdpExchanger&&) = delete;
   UringUdpExchanger& operator=(UringUdpExchanger&&) = delete;
-  // Runs the last exchange's tail (errors ignored: the ring's exit closes
-  // the socket anyway).
+  // finish(), if the harness did not call it.
   ~UringUdpExchanger() override;
   Outcome exchange() final;
+  // Runs the last exchange's tail (close, or disconnect), so that a run
+  // does each of its steps once per exchange before its counters are read.
+  // Errors are ignored: the ring's exit closes the socket anyway.
+  void finish() final;
 
   // For tests: the ring, whose slot 0 holds the socket between exchanges.
   Ring& ring() noexcept { return ring_; }

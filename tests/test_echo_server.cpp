@@ -3,6 +3,8 @@
 // codes. Run by hand inside `unshare -n` (see docs/echo-server.md).
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -43,10 +45,14 @@ bool ipv6_loopback_available() {
 
 TEST(ReadyLine, IsTheDocumentedText) {
   EXPECT_EQ(sockchurn::ready_line({41234, 41235, 41236}), "sockchurn-echo ready tcp=41234 tcp_once=41235 udp=41236");
+  EXPECT_EQ(sockchurn::ready_line({1, 2, 3, {{10, 4}, {100, 5}}}),
+            "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=4 tcp_after_100=5");
 }
 
 TEST(ReadyLine, RoundTrips) {
-  for (const echo::Ports p : {echo::Ports{1, 2, 3}, echo::Ports{41234, 41235, 41236}, echo::Ports{65535, 65535, 1}}) {
+  for (const echo::Ports& p : {echo::Ports{1, 2, 3}, echo::Ports{41234, 41235, 41236}, echo::Ports{65535, 65535, 1},
+                               echo::Ports{1, 2, 3, {{2, 4}}}, echo::Ports{1, 2, 3, {{2, 65535}, {1'000'000, 1}}},
+                               echo::Ports{41234, 41235, 41236, {{3, 41237}, {10, 41238}, {100, 41239}}}}) {
     const std::string line = sockchurn::ready_line(p);
     EXPECT_EQ(sockchurn::parse_ready_line(line), p) << line;
     EXPECT_EQ(sockchurn::parse_ready_line(line + "\n"), p) << line;
@@ -75,9 +81,42 @@ TEST(ReadyLine, RejectsMalformedLines) {
            "sockchurn-echo starting tcp=1 tcp_once=2 udp=3",
            " sockchurn-echo ready tcp=1 tcp_once=2 udp=3",
            "sockchurn-echo ready tcp=1 tcp_once=2 udp=3\n\n",
+           // close-after-N fields: after udp, ascending N, each N once, N from 2 to 1000000
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=4 ",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3  tcp_after_10=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=4  tcp_after_100=5",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_100=5 tcp_after_10=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=4 tcp_after_10=5",
+           "sockchurn-echo ready tcp=1 tcp_once=2 tcp_after_10=4 udp=3",
+           "sockchurn-echo ready tcp_after_10=4 tcp=1 tcp_once=2 udp=3",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=0",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=65536",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_0=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_1=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_1000001=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_010=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_+10=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_-10=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10x=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=4x",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_99999999999999999999=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after10=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 extra=4 tcp_after_10=4",
+           "sockchurn-echo ready tcp=1 tcp_once=2 udp=3 tcp_after_10=4 extra=5",
        }) {
     EXPECT_EQ(sockchurn::parse_ready_line(line), std::nullopt) << "'" << line << "'";
   }
+}
+
+TEST(ReadyLine, AfterFindsThePortOfN) {
+  const echo::Ports p{1, 2, 3, {{3, 40003}, {10, 40010}}};
+  EXPECT_EQ(p.after(3), 40003);
+  EXPECT_EQ(p.after(10), 40010);
+  EXPECT_EQ(p.after(1), 0);
+  EXPECT_EQ(p.after(100), 0);
 }
 
 // --- echo on each port -----------------------------------------------------
@@ -151,6 +190,117 @@ TEST_F(EchoServer, EchoOnceEchoesAtMostMaxMessageBytes) {
   EXPECT_TRUE(closed_by_server(end)) << error_name(end);
 }
 
+// --- close-after-N ports ----------------------------------------------------
+
+// The TCP state of one of our sockets (TCP_INFO), e.g. TCP_CLOSE_WAIT.
+int tcp_state_of(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  sockchurn::check(::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len), "getsockopt(TCP_INFO)");
+  return info.tcpi_state;
+}
+
+class EchoCloseAfter : public ::testing::Test {
+ protected:
+  Endpoint after(unsigned n) const { return sockchurn::loopback_v4(server_.ports().after(n)); }
+
+  echo::BackgroundServer server_{echo::Config{.close_after = {100, 3, 2}, .max_message = 1000}};
+};
+
+TEST_F(EchoCloseAfter, ListensOnOnePortPerNInAscendingOrder) {
+  const echo::Ports p = server_.ports();
+  ASSERT_EQ(p.tcp_after.size(), 3u);
+  EXPECT_EQ(p.tcp_after[0].first, 2u);
+  EXPECT_EQ(p.tcp_after[1].first, 3u);
+  EXPECT_EQ(p.tcp_after[2].first, 100u);
+  std::vector<std::uint16_t> all{p.tcp, p.tcp_once};
+  for (const auto& [n, port] : p.tcp_after) all.push_back(port);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "two TCP listeners on one port";
+  EXPECT_EQ(all.front() == 0, false);
+}
+
+// The server closes first, after the N-th echo: the client reads EOF where the
+// next echo would be. A 4th message then reaches a closed socket: the write
+// itself succeeds (our side is in CLOSE_WAIT and may still send), the server's
+// kernel answers the data with RST, which in CLOSE_WAIT sets EPIPE, not
+// ECONNRESET. Reads keep returning EOF (the FIN came first); the next write
+// fails with EPIPE.
+TEST_F(EchoCloseAfter, EchoesNReadsThenClosesFirst) {
+  Fd s = connect_tcp(after(3));
+  for (unsigned i = 0; i < 3; ++i) ASSERT_EQ(error_name(tcp_round_trip(s.get(), pattern(64, i))), "ok") << i;
+  EXPECT_EQ(error_name(sockchurn::read_eof(s.get())), "ok");
+  EXPECT_EQ(tcp_state_of(s.get()), TCP_CLOSE_WAIT);
+  const std::vector<char> fourth = pattern(64, 3);
+  EXPECT_EQ(error_name(sockchurn::write_all(s.get(), fourth.data(), fourth.size())), "ok");
+  ASSERT_TRUE(eventually([&] { return tcp_state_of(s.get()) == TCP_CLOSE; })) << tcp_state_of(s.get());
+  EXPECT_EQ(error_name(sockchurn::read_eof(s.get())), "ok");
+  EXPECT_EQ(error_name(sockchurn::write_all(s.get(), fourth.data(), fourth.size())), "EPIPE");
+  EXPECT_TRUE(eventually([&] { return server_.stats().active == 0; }));
+  EXPECT_EQ(server_.stats().accepted, 1u);
+}
+
+TEST_F(EchoCloseAfter, EachPortCountsItsOwnN) {
+  for (const unsigned n : {2u, 3u, 100u}) {
+    Fd s = connect_tcp(after(n));
+    for (unsigned i = 0; i < n; ++i)
+      ASSERT_EQ(error_name(tcp_round_trip(s.get(), pattern(10, i))), "ok") << "N=" << n << ", echo " << i;
+    EXPECT_EQ(error_name(sockchurn::read_eof(s.get())), "ok") << "N=" << n;
+  }
+  EXPECT_TRUE(eventually([&] { return server_.stats().active == 0; }));
+  EXPECT_EQ(server_.stats().accepted, 3u);
+}
+
+// N counts reads, not messages: 1500 bytes sent at once over a 1000-byte read
+// size (max_message) are two reads on loopback, so the after-2 port echoes
+// them all and closes.
+TEST_F(EchoCloseAfter, CountsReadsNotMessages) {
+  Fd s = connect_tcp(after(2));
+  EXPECT_EQ(error_name(tcp_round_trip(s.get(), pattern(1500))), "ok");
+  EXPECT_EQ(error_name(sockchurn::read_eof(s.get())), "ok");
+}
+
+// The client ending the connection before N is an ordinary close.
+TEST_F(EchoCloseAfter, ClientMayCloseBeforeN) {
+  Fd s = connect_tcp(after(100));
+  ASSERT_EQ(error_name(tcp_round_trip(s.get(), pattern(10))), "ok");
+  sockchurn::check(::shutdown(s.get(), SHUT_WR), "shutdown");
+  EXPECT_EQ(error_name(sockchurn::read_eof(s.get())), "ok");
+  EXPECT_TRUE(eventually([&] { return server_.stats().active == 0; }));
+}
+
+TEST(EchoCloseAfterLimits, ConnectionLimitCoversTheClosingPorts) {
+  echo::BackgroundServer server(echo::Config{.close_after = {5}, .max_connections = 1});
+  Fd held = connect_tcp(sockchurn::loopback_v4(server.ports().after(5)));
+  ASSERT_EQ(error_name(tcp_round_trip(held.get(), pattern(10))), "ok");
+  Fd refused = connect_tcp(sockchurn::loopback_v4(server.ports().after(5)));
+  EXPECT_EQ(error_name(sockchurn::read_eof(refused.get())), "ECONNRESET");
+  EXPECT_EQ(server.stats().refused, 1u);
+  EXPECT_EQ(error_name(tcp_round_trip(held.get(), pattern(10))), "ok");  // the served one goes on
+}
+
+TEST(EchoCloseAfterLimits, IdleTimeoutCoversTheClosingPorts) {
+  echo::BackgroundServer server(echo::Config{.close_after = {5}, .idle_timeout = 100ms});
+  Fd s = connect_tcp(sockchurn::loopback_v4(server.ports().after(5)));
+  ASSERT_EQ(error_name(tcp_round_trip(s.get(), pattern(10))), "ok");
+  EXPECT_EQ(error_name(sockchurn::read_eof(s.get())), "ok");  // FIN first, then RST
+  EXPECT_TRUE(eventually([&] { return server.stats().closed_idle == 1; }));
+}
+
+TEST(EchoCloseAfterLimits, SlowPeersAreClosedOnTheClosingPortsToo) {
+  echo::BackgroundServer server(echo::Config{.close_after = {1000}, .idle_timeout = 200ms, .min_bytes = 64});
+  Fd s = connect_tcp(sockchurn::loopback_v4(server.ports().after(1000)));
+  // A byte every 50 ms: never idle, always slow.
+  int end = 0;
+  for (int i = 0; i < 40 && end == 0; ++i) {
+    end = tcp_round_trip(s.get(), pattern(1, static_cast<unsigned>(i)));
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(end == sockchurn::kEof || end == ECONNRESET || end == EPIPE) << error_name(end);
+  EXPECT_EQ(server.stats().closed_slow, 1u);
+  EXPECT_EQ(server.stats().closed_idle, 0u);
+}
+
 TEST_F(EchoServer, UdpEchoesEachDatagramFromItsPort) {
   Fd s = client_socket(AF_INET, SOCK_DGRAM);
   for (std::size_t size : {1, 64, 1000}) {
@@ -184,6 +334,11 @@ TEST(EchoServerConfig, RejectsBadSettings) {
   EXPECT_THROW(echo::Server(echo::Config{.threads = 0}), std::invalid_argument);
   EXPECT_THROW(echo::Server(echo::Config{.max_connections = 0}), std::invalid_argument);
   EXPECT_THROW(echo::Server(echo::Config{.max_message = 0}), std::invalid_argument);
+  for (const std::vector<unsigned>& bad :
+       {std::vector<unsigned>{0}, {1}, {1'000'001}, {5, 5}, {10, 2, 10}, {2, 4'000'000'000u}}) {
+    EXPECT_THROW(echo::Server(echo::Config{.close_after = bad}), std::invalid_argument) << bad.size();
+  }
+  EXPECT_NO_THROW(echo::Server(echo::Config{.close_after = {2, 1'000'000}}));
 }
 
 TEST(EchoServerConfig, NamesTheAddressWhenThePortIsTaken) {
@@ -292,6 +447,19 @@ TEST(EchoBinary, ServesAndExitsZeroOnSigterm) {
   EXPECT_EQ(exit_code(child.stop()), 0);
 }
 
+TEST(EchoBinary, CloseAfterPortsReachTheParentThroughTheReadyLine) {
+  sockchurn::EchoProcess child(SOCKCHURN_ECHO_BINARY, {"--close-after=100,10", "--close-after", "3"});
+  const sockchurn::EchoPorts& p = child.ports();
+  ASSERT_EQ(p.tcp_after.size(), 3u);
+  EXPECT_EQ(p.tcp_after[0].first, 3u);
+  EXPECT_EQ(p.tcp_after[1].first, 10u);
+  EXPECT_EQ(p.tcp_after[2].first, 100u);
+  Fd s = connect_tcp(sockchurn::loopback_v4(p.after(3)));
+  for (unsigned i = 0; i < 3; ++i) ASSERT_EQ(error_name(tcp_round_trip(s.get(), pattern(64, i))), "ok") << i;
+  EXPECT_EQ(error_name(sockchurn::read_eof(s.get())), "ok");
+  EXPECT_EQ(exit_code(child.stop()), 0);
+}
+
 TEST(EchoBinary, ExitsZeroOnSigint) {
   sockchurn::EchoProcess child(SOCKCHURN_ECHO_BINARY, {});
   ASSERT_EQ(::kill(child.pid(), SIGINT), 0);
@@ -301,7 +469,8 @@ TEST(EchoBinary, ExitsZeroOnSigint) {
 
 TEST(EchoBinary, PrintsTheReadyLineAndNothingElse) {
   std::string expected;
-  const Exit e = run_echo_binary({"--listen=127.0.0.1"}, [&](const echo::Ports& ports) {
+  const Exit e = run_echo_binary({"--listen=127.0.0.1", "--close-after=2"}, [&](const echo::Ports& ports) {
+    ASSERT_NE(ports.after(2), 0);
     expected = sockchurn::ready_line(ports) + "\n";
     for (int i = 0; i < 50; ++i) {
       Fd s = connect_tcp(sockchurn::loopback_v4(i % 2 ? ports.tcp : ports.tcp_once));
@@ -334,6 +503,17 @@ TEST(EchoBinary, BadFlagsExitTwoWithOneLineNamingThem) {
       {{"--max-message"}, "--max-message needs a value: --max-message=BYTES"},
       {{"--stats=yes"}, "--stats"},
       {{"--listen=not-an-address"}, "'not-an-address'"},
+      {{"--close-after=1"}, "--close-after: '1' is not a number from 2 to 1000000"},
+      {{"--close-after=0"}, "--close-after: '0'"},
+      {{"--close-after=1000001"}, "--close-after: '1000001'"},
+      {{"--close-after=-5"}, "--close-after: '-5'"},
+      {{"--close-after=ten"}, "--close-after: 'ten'"},
+      {{"--close-after="}, "--close-after"},
+      {{"--close-after=3,,4"}, "--close-after: empty item"},
+      {{"--close-after=3,"}, "--close-after: empty item"},
+      {{"--close-after=5,5"}, "--close-after: 5 is given twice"},
+      {{"--close-after=5", "--close-after=6,5"}, "--close-after: 5 is given twice"},
+      {{"--close-after"}, "--close-after needs a value"},
   };
   for (const auto& [args, expected] : cases) {
     const Exit e = run_echo_binary(args);

@@ -81,6 +81,21 @@ TEST(Registry, VariantsCarryOnlyTheirDimensions) {
   const Variant uring{find_strategy(Protocol::tcp, "keepalive"), Closer::client, LocalPort::ephemeral, Engine::uring};
   EXPECT_EQ(uring.name(), "tcp/keepalive/engine:uring");
   EXPECT_EQ(uring.group_regex(), "^tcp/keepalive/engine:uring/(port:[a-z]+/)?payload:");
+  // Flows only in the asio engine, requests per connection only when not 1,
+  // in the fixed order engine, flows, rpc, closer, port.
+  Variant asio{find_strategy(Protocol::tcp, "reuse_unspec"), Closer::server, LocalPort::ephemeral, Engine::asio};
+  asio.flows = 16;
+  asio.rpc = 10;
+  EXPECT_TRUE(asio.takes_flows() && asio.takes_rpc());
+  EXPECT_EQ(asio.name(), "tcp/reuse_unspec/engine:asio/flows:16/rpc:10/closer:server/port:ephemeral");
+  EXPECT_EQ(asio.group(), "tcp/reuse_unspec/engine:asio/flows:16/rpc:10/closer:server");
+  asio.rpc = 1;
+  asio.flows = 1;
+  EXPECT_EQ(asio.name(), "tcp/reuse_unspec/engine:asio/flows:1/closer:server/port:ephemeral");
+  // keepalive keeps its connection: no requests per connection; the
+  // io_uring engine's chains are one exchange per connection.
+  EXPECT_FALSE((Variant{find_strategy(Protocol::tcp, "keepalive")}.takes_rpc()));
+  EXPECT_FALSE(uring.takes_rpc() || uring.takes_flows());
 }
 
 // A group's regex selects its own benchmarks and no other's (the blocking
@@ -103,7 +118,7 @@ TEST(Registry, VariantsEnumerateEachDimensionOnce) {
     std::size_t expected = 0;
     for (const StrategyInfo& s : strategies()) {
       if (s.protocol != p) continue;
-      for (Engine e : {Engine::blocking, Engine::uring}) {
+      for (Engine e : kEngines) {
         // Bound ports in the blocking engine only (direct descriptors cannot be bound).
         if (s.factory(e) != nullptr) expected += (s.has_closer ? 2 : 1) * (s.has_port && e == Engine::blocking ? 2 : 1);
       }

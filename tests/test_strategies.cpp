@@ -208,4 +208,126 @@ TEST(StrategyEffects, PortRangeStaysInItsSlice) {
   EXPECT_EQ((*ports.begin() - lo) / width, (*ports.rbegin() - lo) / width) << "ports from two slices";
 }
 
+// Requests per connection: 100 exchanges at rpc:10 are 10 connections, in
+// every engine that takes rpc, for every strategy that ends connections;
+// the Asio engine's flows each hold one connection at a time, so with 4
+// flows at most 3 connections more are begun than 10 (each flow's last).
+struct RpcCase {
+  Variant variant;
+};
+
+std::vector<RpcCase> rpc_cases() {
+  std::vector<RpcCase> out;
+  for (const Variant& base : variants(Protocol::tcp)) {
+    if (!base.takes_rpc() || base.closer != Closer::client || base.port != LocalPort::ephemeral) continue;
+    for (unsigned flows : {1u, 4u}) {
+      if (flows != 1 && !base.takes_flows()) continue;
+      Variant v = base;
+      v.rpc = 10;
+      v.flows = flows;
+      out.push_back({v});
+    }
+  }
+  return out;
+}
+
+class RequestsPerConnection : public testing::TestWithParam<RpcCase> {};
+
+TEST_P(RequestsPerConnection, HundredExchangesAtTenPerConnection) {
+  echo::BackgroundServer server;
+  const Variant& v = GetParam().variant;
+  auto ex = make_exchanger({v, 64, loopback_v4(server.ports().tcp)});
+  for (int i = 0; i < 100; ++i) {
+    const Outcome o = ex->exchange();
+    ASSERT_TRUE(o.ok()) << "exchange " << i << ": " << o.describe();
+  }
+  ex.reset();
+  // The server counts a connection when it accepts it: wait for the last.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server.stats().accepted < 10 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_GE(server.stats().accepted, 10u);
+  EXPECT_LE(server.stats().accepted, 10u + v.flows - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, RequestsPerConnection, testing::ValuesIn(rpc_cases()),
+                         [](const testing::TestParamInfo<RpcCase>& info) {
+                           return test::strategy_case_name({info.param.variant});
+                         });
+
+// A requests-per-connection value where the strategy keeps its connection,
+// or flows outside the Asio engine, is refused rather than ignored.
+TEST(RequestsPerConnection, RefusedWhereItMeansNothing) {
+  Variant keep = test::variant_of(Protocol::tcp, "keepalive");
+  keep.rpc = 10;
+  EXPECT_THROW(make_exchanger({keep, 64, loopback_v4(9)}), std::invalid_argument);
+  Variant blocking = test::variant_of(Protocol::tcp, "fresh_close");
+  blocking.flows = 4;
+  EXPECT_THROW(make_exchanger({blocking, 64, loopback_v4(9)}), std::invalid_argument);
+  blocking.flows = 1;
+  blocking.rpc = 0;
+  EXPECT_THROW(make_exchanger({blocking, 64, loopback_v4(9)}), std::invalid_argument);
+}
+
+// A server that resets every other connection in the middle of its
+// exchange (SO_LINGER {1,0} and close after reading, before echoing): each
+// engine reports ECONNRESET (or EOF where the reset comes after the read
+// began) for that exchange and goes on with the next, at any flows.
+class ResetMidCycle : public testing::TestWithParam<RpcCase> {};
+
+TEST_P(ResetMidCycle, CountedByErrnoAndTheFlowGoesOn) {
+  Fd listener = make_socket(AF_INET, SOCK_STREAM);
+  bind_to(listener.get(), loopback_v4(0));
+  ASSERT_EQ(::listen(listener.get(), 64), 0);
+  const Variant& v = GetParam().variant;
+  constexpr int kConnections = 40;
+  std::thread peer([&] {
+    for (int i = 0; i < kConnections; ++i) {
+      Fd c(::accept(listener.get(), nullptr, nullptr));
+      if (!c) return;
+      char buf[64];
+      if (read_exact(c.get(), buf, sizeof buf) != 0) continue;
+      if (i % 2 == 1) {
+        set_linger0(c.get());  // the reset, as `c` closes
+        continue;
+      }
+      (void)write_all(c.get(), buf, sizeof buf);
+      (void)read_eof(c.get());  // until the client ends the connection
+    }
+  });
+  auto ex = make_exchanger({v, 64, local_endpoint(listener.get())});
+  int ok = 0, reset = 0;
+  for (int i = 0; i < kConnections - static_cast<int>(v.flows); ++i) {
+    const Outcome o = ex->exchange();
+    if (o.ok()) ++ok;
+    else if (o.err == ECONNRESET || o.err == kEof) ++reset;
+    else ADD_FAILURE() << "exchange " << i << ": " << o.describe();
+  }
+  ex.reset();
+  ::shutdown(listener.get(), SHUT_RDWR);  // ends the peer's accept if it waits for more
+  peer.join();
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(reset, 0);
+  EXPECT_EQ(ok + reset, kConnections - static_cast<int>(v.flows));
+}
+
+std::vector<RpcCase> reset_cases() {
+  std::vector<RpcCase> out;
+  for (const char* name : {"fresh_close", "reuse_unspec"})
+    for (Engine e : {Engine::blocking, Engine::asio})
+      for (unsigned flows : {1u, 4u}) {
+        if (flows != 1 && e != Engine::asio) continue;
+        Variant v = test::variant_of(Protocol::tcp, name);
+        v.engine = e;
+        v.flows = flows;
+        out.push_back({v});
+      }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ResetMidCycle, testing::ValuesIn(reset_cases()),
+                         [](const testing::TestParamInfo<RpcCase>& info) {
+                           return test::strategy_case_name({info.param.variant});
+                         });
+
 }  // namespace
