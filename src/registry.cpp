@@ -28,10 +28,13 @@ std::unique_ptr<Exchanger> make_uring_tcp_fresh_close(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_uring_tcp_fresh_linger0(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_uring_tcp_reuse_unspec(const ExchangeConfig&);
 std::unique_ptr<Exchanger> make_uring_tcp_keepalive(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_uring_udp_fresh_close(const ExchangeConfig&);
+std::unique_ptr<Exchanger> make_uring_udp_reuse_unspec(const ExchangeConfig&);
 std::string uring_support();
 #else
 constexpr ExchangerFactory make_uring_tcp_fresh_close = nullptr, make_uring_tcp_fresh_linger0 = nullptr,
-                           make_uring_tcp_reuse_unspec = nullptr, make_uring_tcp_keepalive = nullptr;
+                           make_uring_tcp_reuse_unspec = nullptr, make_uring_tcp_keepalive = nullptr,
+                           make_uring_udp_fresh_close = nullptr, make_uring_udp_reuse_unspec = nullptr;
 #endif
 
 // The Asio engine's cycles (asio_strategies.cpp).
@@ -72,9 +75,10 @@ const std::array kRegistry = {
                  "reference: one connection for the run, write, read", make_tcp_keepalive, make_uring_tcp_keepalive,
                  make_asio_tcp_keepalive},
     StrategyInfo{P::udp, "fresh_close", R::fresh, none, none,
-                 "socket, connect, send, recv, close", make_udp_fresh_close},
+                 "socket, connect, send, recv, close", make_udp_fresh_close, make_uring_udp_fresh_close},
     StrategyInfo{P::udp, "reuse_unspec", R::reuse, none, port,
-                 "one socket: connect, send, recv, connect(AF_UNSPEC)", make_udp_reuse_unspec},
+                 "one socket: connect, send, recv, connect(AF_UNSPEC)", make_udp_reuse_unspec,
+                 make_uring_udp_reuse_unspec},
     StrategyInfo{P::udp, "reconnect", R::reference, none, none,
                  "one socket: connect to the peer again, no AF_UNSPEC", make_udp_reconnect},
     StrategyInfo{P::udp, "sendto", R::reference, none, none,

@@ -1,8 +1,10 @@
 // The io_uring engine's rows of the registry (registry.cpp): each builds the
-// exchanger of uring_exchange.hpp for a variant.
+// exchanger of uring_exchange.hpp (TCP) or uring_udp_exchange.hpp (UDP) for
+// a variant.
 #include "exchange.hpp"
 #include "uring_exchange.hpp"
 #include "uring_ring.hpp"
+#include "uring_udp_exchange.hpp"
 
 namespace sockchurn {
 
@@ -25,6 +27,12 @@ std::unique_ptr<Exchanger> make_uring_tcp_reuse_unspec(const ExchangeConfig& cfg
 }
 std::unique_ptr<Exchanger> make_uring_tcp_keepalive(const ExchangeConfig& cfg) {
   return std::make_unique<UringKeepalive>(uring_config(cfg));
+}
+std::unique_ptr<Exchanger> make_uring_udp_fresh_close(const ExchangeConfig& cfg) {
+  return std::make_unique<UringUdpFreshClose>(UringUdpConfig{cfg.server, cfg.payload});
+}
+std::unique_ptr<Exchanger> make_uring_udp_reuse_unspec(const ExchangeConfig& cfg) {
+  return std::make_unique<UringUdpReuseUnspec>(UringUdpConfig{cfg.server, cfg.payload});
 }
 
 }  // namespace sockchurn

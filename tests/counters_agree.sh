@@ -35,7 +35,7 @@ run() {  # BINARY FILTER [FLAGS...]
     { echo "FAIL: $1 exited $?: $(grep -o '"error_message": .*' "$work/$1.json") $(grep "^$1: " "$work/$1.err")"; exit 1; }
 }
 run tcp_churn '/closer:client/(port:ephemeral/)?payload|^tcp/keepalive/' --benchmark_repetitions=3 --rpc=1,10 --flows=1,4
-run udp_churn '^udp/(fresh_close|reuse_unspec/port:ephemeral|reconnect|sendto)/'
+run udp_churn '^udp/(fresh_close|reuse_unspec/(engine:uring/)?port:ephemeral|reconnect|sendto)/'
 
 /usr/bin/python3 - "$work/tcp_churn.json" "$work/udp_churn.json" <<'PY'
 import json, sys
@@ -138,6 +138,9 @@ for row in tcp["benchmarks"]:
 for row in udp["benchmarks"]:
     strategy = row["name"].split("/")[1]
     datagrams, calls = UDP[strategy]
+    if "/engine:uring/" in row["name"]:
+        calls = 1  # the whole chain in one io_uring_enter
+        strategy += "/engine:uring"
     seen.add("udp/" + strategy)
     check(row, "snmp_UdpOutDatagrams_per_exchange", datagrams)
     check(row, "snmp_UdpInErrors_per_exchange", 0)
@@ -146,6 +149,7 @@ for row in udp["benchmarks"]:
 missing = (set(TCP) | {"udp/" + s for s in UDP}) - seen
 if "uring" not in tcp["context"].get("engines_left_out", ""):
     missing |= {s + "/engine:uring" for s in ("fresh_close", "fresh_linger0", "reuse_unspec", "keepalive")} - seen
+    missing |= {"udp/" + s + "/engine:uring" for s in ("fresh_close", "reuse_unspec")} - seen
 missing |= {s + "/engine:asio" for s in ("fresh_close", "fresh_linger0", "reuse_unspec", "conditional_linger", "keepalive")} - seen
 missing |= {s + "/rpc" for s in TCP if s != "keepalive"} - seen
 if missing:

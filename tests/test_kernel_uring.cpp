@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -398,6 +399,25 @@ class UringUdp : public ::testing::TestWithParam<std::tuple<int, Descriptor>>, p
     return n < 0 ? errno_name(errno) : std::string(buf, static_cast<std::size_t>(n));
   }
 
+  // IORING_OP_RECVMSG: the datagram's text (or the errno name), its source
+  // from msg_name / msg_namelen in `from`.
+  std::string ring_recvmsg(const RingSocket& s, Endpoint& from) {
+    char buf[512];
+    iovec iov{buf, sizeof buf};
+    msghdr hdr{};
+    from = Endpoint{};
+    hdr.msg_name = &from.storage;
+    hdr.msg_namelen = sizeof from.storage;
+    hdr.msg_iov = &iov;
+    hdr.msg_iovlen = 1;
+    io_uring_sqe& sqe = ring->prepare();
+    io_uring_prep_recvmsg(&sqe, s.target(), &hdr, 0);
+    if (s.slot >= 0) use_direct(sqe);
+    const int res = ring->run()[0];
+    from.len = hdr.msg_namelen;
+    return res < 0 ? errno_name(-res) : std::string(buf, static_cast<std::size_t>(res));
+  }
+
   Fd peer;
   Endpoint peer_ep;
 };
@@ -430,6 +450,44 @@ TEST_P(UringUdp, AfterRingDisconnectSendGivesEdestaddrreqAndRingConnectWorksAgai
   // The peer answers; the reconnected socket receives it.
   ASSERT_EQ(::sendto(peer.get(), "ok", 2, 0, from.sa(), from.len), 2);
   EXPECT_EQ(ring_recv(client), "ok");
+}
+
+// What makes a stale datagram possible for the io_uring reuse_unspec: the
+// ring disconnect releases the port but keeps the receive queue, and a
+// reconnect to any peer delivers what was queued, its source intact.
+TEST_P(UringUdp, DatagramQueuedBeforeRingDisconnectIsReadAfterRingReconnectWithItsSource) {
+  RingSocket client = open(descriptor(), SOCK_DGRAM);
+  ASSERT_EQ(ring_connect(client, peer_ep), "0");
+  ASSERT_EQ(ring_send(client, "one"), "3 bytes");
+  Endpoint client_ep;
+  ASSERT_EQ(receive(client_ep), "one");
+  ASSERT_EQ(::sendto(peer.get(), "old", 3, 0, client_ep.sa(), client_ep.len), 3);
+  ASSERT_EQ(ring_disconnect(client), "0");
+  EXPECT_EQ(test::bind_result(family(), SOCK_DGRAM, client_ep.port()), "0");  // port released
+  // Another peer now; the queued datagram still comes first, from the old one.
+  const Fd other = make_socket(family(), SOCK_DGRAM);
+  bind_to(other.get(), loopback(0));
+  ASSERT_EQ(ring_connect(client, local_endpoint(other.get())), "0");
+  Endpoint from;
+  EXPECT_EQ(ring_recvmsg(client, from), "old");
+  EXPECT_EQ(from, peer_ep);
+  EXPECT_EQ(from.len, family() == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+}
+
+// A connected UDP socket whose peer port has no socket: the ring send
+// succeeds, the ICMP port unreachable comes back as the recv's ECONNREFUSED
+// (what the io_uring UDP strategies report for a missing echo server).
+TEST_P(UringUdp, RingSendToPortWithoutSocketSucceedsAndRecvGivesEconnrefused) {
+  RingSocket client = open(descriptor(), SOCK_DGRAM);
+  const Endpoint nobody = loopback(find_free_port(loopback(0), SOCK_DGRAM));
+  ASSERT_EQ(ring_connect(client, nobody), "0");
+  EXPECT_EQ(ring_send(client, "anyone?"), "7 bytes");
+  Endpoint from;
+  EXPECT_EQ(ring_recvmsg(client, from), "ECONNREFUSED");
+  // The error was reported once; the socket works on.
+  EXPECT_EQ(ring_connect(client, peer_ep), "0");
+  EXPECT_EQ(ring_send(client, "ok"), "2 bytes");
+  EXPECT_EQ(receive(from), "ok");
 }
 
 INSTANTIATE_TEST_SUITE_P(Loopback, UringUdp,
