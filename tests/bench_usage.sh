@@ -55,7 +55,7 @@ expect "scripts/bench: --sysctl kernel.pid_max=4096: only net.* sysctls can be s
   --quick --sysctl kernel.pid_max=4096 -o "$o"
 expect "scripts/bench: --sysctl applies to the suite's own network namespaces; it does not go with --server" \
   --quick --sysctl net.ipv4.tcp_tw_reuse=1 --server 127.0.0.1:7000 -o "$o"
-expect "scripts/bench: --section: 'nope' is not a section (one of: tw_reuse,conntrack)" --section nope -o "$o"
+expect "scripts/bench: --section: 'nope' is not a section (one of: tw_reuse,conntrack,rpc)" --section nope -o "$o"
 expect "scripts/bench: --section and --no-sections contradict each other" --section tw_reuse --no-sections -o "$o"
 if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
   expect "scripts/bench: --sysctl net.ipv4.no_such_sysctl=1: no such sysctl in a network namespace on kernel $(uname -r)" \
