@@ -86,10 +86,18 @@ def chart_provenance(context):
 
 def short_isolation(isolation):
     """A merged file's isolation without the per-group veth names, each kind
-    once: "private network namespace (lo,scv1c) | private network namespace
-    (lo,scv2c)" -> "private network namespace (lo,scv…)"."""
-    kinds = [re.sub(r"scv[0-9]+c", "scv…", part.strip()) for part in isolation.split(" | ")]
-    return " | ".join(dict.fromkeys(kinds))
+    once, one kind's details together: "private network namespace
+    (lo,scv1c) | private network namespace (lo,scv2c) | private network
+    namespace (loopback only)" -> "private network namespace (lo,scv…;
+    loopback only)"."""
+    kinds = {}
+    for part in isolation.split(" | "):
+        part = re.sub(r"scv[0-9]+c", "scv…", part.strip())
+        kind, _, detail = part.partition(" (")
+        details = kinds.setdefault(kind, [])
+        if detail and detail.rstrip(")") not in details:
+            details.append(detail.rstrip(")"))
+    return " | ".join(f"{k} ({'; '.join(d)})" if d else k for k, d in kinds.items())
 
 
 # ---- cells --------------------------------------------------------------

@@ -114,4 +114,4 @@ def test_chart_provenance_names_each_kind_of_isolation_once():
     from sockchurn_results.report import short_isolation
     assert short_isolation("private network namespace (lo,scv25440c) | private network namespace (lo,scv7c)"
                            " | private network namespace (loopback only)") == \
-        "private network namespace (lo,scv…) | private network namespace (loopback only)"
+        "private network namespace (lo,scv…; loopback only)"
