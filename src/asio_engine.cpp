@@ -95,6 +95,11 @@ class AsioExchanger final : public Exchanger {
     struct Unlist {  // when the frame goes, with the io_context or an exception
       std::vector<Socket*>& all;
       Socket* mine;
+      Unlist(std::vector<Socket*>& a, Socket* m) : all(a), mine(m) {}
+      Unlist(const Unlist&) = delete;
+      Unlist& operator=(const Unlist&) = delete;
+      Unlist(Unlist&&) = delete;
+      Unlist& operator=(Unlist&&) = delete;
       ~Unlist() { std::erase(all, mine); }
     } unlist{sockets_, &sock};
     Message msg(cfg_.payload);
@@ -141,7 +146,7 @@ class AsioExchanger final : public Exchanger {
 
   // write, read the echo, and after the last exchange of a connection the
   // server ends, read its EOF.
-  Awaitable<Outcome> request(Socket& sock, Message& msg, bool read_fin) {
+  static Awaitable<Outcome> request(Socket& sock, Message& msg, bool read_fin) {
     error_code ec;
     msg.next();
     co_await asio::async_write(sock, asio::buffer(msg.data(), msg.size()), as_value(ec));
@@ -158,7 +163,7 @@ class AsioExchanger final : public Exchanger {
   }
 
   // The strategy's end of a connection after its last exchange.
-  Outcome end(Socket& sock) {
+  Outcome end(Socket& sock) const {
     error_code ec;
     switch (cycle_.end) {
       case End::unspec:
@@ -187,7 +192,7 @@ class AsioExchanger final : public Exchanger {
 
   // After a failure: drop the connection so that the flow's next exchange
   // starts clean (reuse_unspec keeps its socket if it can dissolve it).
-  void abandon(Socket& sock) {
+  void abandon(Socket& sock) const {
     error_code ec;
     if (cycle_.end == End::unspec && sock.is_open() && disconnect(sock.native_handle()) == 0) return;
     sock.close(ec);
