@@ -12,39 +12,14 @@
 
 #include "sockops.hpp"
 #include "exchange.hpp"
+#include "support/scripted_peer.hpp"
 #include "support/strategy_cases.hpp"
 
 using namespace sockchurn;
 
 namespace {
 
-// A UDP "server" on 127.0.0.1 that answers one datagram with `script`.
-struct ScriptedPeer {
-  Fd sock = make_socket(AF_INET, SOCK_DGRAM);
-  Fd other = make_socket(AF_INET, SOCK_DGRAM);  // a second source address
-  Endpoint addr;
-  ScriptedPeer() {
-    bind_to(sock.get(), loopback_v4(0));
-    addr = local_endpoint(sock.get());
-    bind_to(other.get(), loopback_v4(0));
-    set_recv_timeout(sock.get(), std::chrono::seconds(5));
-  }
-  // Receives one datagram and calls script(datagram, client address).
-  std::thread serve_once(std::function<void(std::vector<unsigned char>&, const Endpoint&)> script) {
-    return std::thread([this, script] {
-      std::vector<unsigned char> buf(65536);
-      Endpoint from;
-      from.len = sizeof from.storage;
-      const ssize_t n = ::recvfrom(sock.get(), buf.data(), buf.size(), 0, from.sa(), &from.len);
-      ASSERT_GT(n, 0);
-      buf.resize(static_cast<std::size_t>(n));
-      script(buf, from);
-    });
-  }
-  void send(int fd, const std::vector<unsigned char>& d, const Endpoint& to) {
-    ASSERT_EQ(::sendto(fd, d.data(), d.size(), 0, to.sa(), to.len), static_cast<ssize_t>(d.size()));
-  }
-};
+using test::ScriptedPeer;
 
 std::unique_ptr<Exchanger> udp_reuse(const Endpoint& server, std::size_t payload = 64) {
   return make_exchanger({test::variant_of(Protocol::udp, "reuse_unspec", Closer::client, LocalPort::bound), payload, server});
@@ -60,13 +35,13 @@ TEST(UdpStale, DatagramQueuedWhileDisconnectedIsDiscarded) {
   Endpoint client;
   auto t = peer.serve_once([&](auto& d, const Endpoint& from) {
     client = from;
-    peer.send(peer.sock.get(), d, from);
+    peer.send(d, from);
   });
   ASSERT_TRUE(ex->exchange().ok());
   t.join();
   // The cycle ended with connect(AF_UNSPEC): a stranger's datagram is queued.
-  peer.send(peer.other.get(), std::vector<unsigned char>(64, 0x5a), client);
-  t = peer.serve_once([&](auto& d, const Endpoint& from) { peer.send(peer.sock.get(), d, from); });
+  ScriptedPeer::send_from(peer.other.get(), std::vector<unsigned char>(64, 0x5a), client);
+  t = peer.serve_once([&](auto& d, const Endpoint& from) { peer.send(d, from); });
   const Outcome o = ex->exchange();
   t.join();
   EXPECT_TRUE(o.ok()) << o.describe();
@@ -79,8 +54,8 @@ TEST(UdpStale, EarlierCyclesEchoIsDiscarded) {
   auto t = peer.serve_once([&](auto& d, const Endpoint& client) {
     auto old = d;
     old[0] ^= 0x01;  // another sequence number, same body: a late echo
-    peer.send(peer.sock.get(), old, client);
-    peer.send(peer.sock.get(), d, client);
+    peer.send(old, client);
+    peer.send(d, client);
   });
   const Outcome o = ex->exchange();
   t.join();
@@ -93,7 +68,7 @@ TEST(UdpStale, CorruptedEchoIsAMismatchNotStale) {
   auto ex = udp_reuse(peer.addr);
   auto t = peer.serve_once([&](auto& d, const Endpoint& client) {
     d.back() ^= 0xff;  // the body differs: not any cycle's message
-    peer.send(peer.sock.get(), d, client);
+    peer.send(d, client);
   });
   const Outcome o = ex->exchange();
   t.join();
@@ -107,7 +82,7 @@ TEST(UdpStale, TruncatedEchoIsAMismatch) {
   auto ex = udp_reuse(peer.addr);
   auto t = peer.serve_once([&](auto& d, const Endpoint& client) {
     d.pop_back();
-    peer.send(peer.sock.get(), d, client);
+    peer.send(d, client);
   });
   const Outcome o = ex->exchange();
   t.join();

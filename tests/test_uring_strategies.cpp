@@ -21,6 +21,7 @@
 #include "echo_server.hpp"
 #include "fd.hpp"
 #include "support/echo_client.hpp"
+#include "support/scripted_peer.hpp"
 #include "tcp_states.hpp"
 #include "uring_exchange.hpp"
 #include "uring_udp_exchange.hpp"
@@ -267,34 +268,7 @@ INSTANTIATE_TEST_SUITE_P(Udp, UringUdpStrategies,
                                            UdpCase{UdpKind::reuse_unspec, 64, true}),
                          udp_case_name);
 
-// A UDP "server" on 127.0.0.1 that answers each datagram as a script says.
-struct ScriptedPeer {
-  Fd sock = make_socket(AF_INET, SOCK_DGRAM);
-  Endpoint addr;
-  ScriptedPeer() {
-    bind_to(sock.get(), loopback_v4(0));
-    addr = local_endpoint(sock.get());
-    set_recv_timeout(sock.get(), std::chrono::seconds(5));
-  }
-  // Receives one datagram and calls script(datagram, client address).
-  std::thread serve_once(std::function<void(std::vector<unsigned char>&, const Endpoint&)> script) {
-    return std::thread([this, script] {
-      std::vector<unsigned char> buf(65536);
-      Endpoint from;
-      from.len = sizeof from.storage;
-      const ssize_t n = ::recvfrom(sock.get(), buf.data(), buf.size(), 0, from.sa(), &from.len);
-      ASSERT_GT(n, 0);
-      buf.resize(static_cast<std::size_t>(n));
-      script(buf, from);
-    });
-  }
-  void send(const std::vector<unsigned char>& d, const Endpoint& to) {
-    ASSERT_EQ(::sendto(sock.get(), d.data(), d.size(), 0, to.sa(), to.len), static_cast<ssize_t>(d.size()));
-  }
-  std::thread echo_once() {
-    return serve_once([this](auto& d, const Endpoint& from) { send(d, from); });
-  }
-};
+using test::ScriptedPeer;
 
 class UringUdpScripted : public ::testing::TestWithParam<UdpKind> {
  protected:
