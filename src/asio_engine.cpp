@@ -67,14 +67,10 @@ class AsioExchanger final : public Exchanger {
 
   // The flows' connections end the strategy's way; their coroutines are
   // destroyed with the io_context.
+  // A connection still open here has not read the peer's FIN.
   void finish() override {
-    error_code ec;
-    for (Socket* sock : sockets_) {
-      if (!sock->is_open()) continue;
-      if (cycle_.end == End::unspec) (void)disconnect(sock->native_handle());
-      else if (cycle_.end == End::linger_unless_fin) sock->set_option(asio::socket_base::linger(true, 0), ec);
-      sock->close(ec);
-    }
+    for (Socket* sock : sockets_)
+      if (sock->is_open()) (void)end(*sock, false);
   }
 
   Outcome exchange() override {
@@ -108,7 +104,7 @@ class AsioExchanger final : public Exchanger {
       std::int64_t t0 = monotonic_ns();
       if (Outcome o = co_await open(sock); !o.ok()) {
         abandon(sock);
-        finish(o, t0);
+        report(o, t0);
         co_await asio::post(io_.get_executor(), asio::use_awaitable_t<Executor>{});  // as below
         continue;
       }
@@ -116,8 +112,8 @@ class AsioExchanger final : public Exchanger {
         const bool last = cycle_.end != End::keep && i >= rpc;
         Outcome o = co_await request(sock, msg, last && cfg_.variant.server_closes());
         if (!o.ok()) abandon(sock);
-        else if (last) o = end(sock);
-        finish(o, t0);
+        else if (last) o = end(sock, cfg_.variant.server_closes());
+        report(o, t0);
         // The flow's next step waits for the next exchange() call: a run
         // ends with no exchange begun that it did not count.
         co_await asio::post(io_.get_executor(), asio::use_awaitable_t<Executor>{});
@@ -162,8 +158,9 @@ class AsioExchanger final : public Exchanger {
     co_return Outcome{};
   }
 
-  // The strategy's end of a connection after its last exchange.
-  Outcome end(Socket& sock) const {
+  // The strategy's end of a connection: after its last exchange, where
+  // `fin_read` says whether the server closed first, or at finish().
+  Outcome end(Socket& sock, bool fin_read) const {
     error_code ec;
     switch (cycle_.end) {
       case End::unspec:
@@ -174,11 +171,12 @@ class AsioExchanger final : public Exchanger {
           return {e, "connect(AF_UNSPEC)"};
         }
       case End::linger_unless_fin:
-        if (!cfg_.variant.server_closes()) {
+        if (!fin_read) {
           sock.set_option(asio::socket_base::linger(true, 0), ec);
           if (ec) {
+            const int e = error_value(ec);
             sock.close(ec);
-            return {error_value(ec), "setsockopt(SO_LINGER)"};
+            return {e, "setsockopt(SO_LINGER)"};
           }
         }
         break;
@@ -198,7 +196,8 @@ class AsioExchanger final : public Exchanger {
     sock.close(ec);
   }
 
-  void finish(Outcome o, std::int64_t t0) {
+  // An exchange done: its outcome and latency, for exchange() to return.
+  void report(Outcome o, std::int64_t t0) {
     o.latency_ns = monotonic_ns() - t0;
     done_.push_back(o);
   }
