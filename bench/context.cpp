@@ -7,10 +7,10 @@
 #include <string>
 
 #include "git_commit.hpp"
-#include "kernel_counters.hpp"
-#include "registry.hpp"
-#include "syscall_counter.hpp"
-#include "sysinfo.hpp"
+#include "observe/kernel_counters.hpp"
+#include "model/registry.hpp"
+#include "observe/syscall_counter.hpp"
+#include "observe/sysinfo.hpp"
 
 namespace sockchurn::bench {
 

@@ -5,9 +5,9 @@
 
 #include <map>
 
-#include "endpoint.hpp"
+#include "net/endpoint.hpp"
 #include "options.hpp"
-#include "placement.hpp"
+#include "process/placement.hpp"
 
 namespace sockchurn::bench {
 

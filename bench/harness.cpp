@@ -17,19 +17,19 @@
 #include <stdexcept>
 #include <string>
 
-#include "echo_probe.hpp"
-#include "echo_process.hpp"
-#include "exchange.hpp"
-#include "kernel_counters.hpp"
+#include "process/echo_probe.hpp"
+#include "process/echo_process.hpp"
+#include "model/exchange.hpp"
+#include "observe/kernel_counters.hpp"
 #include "context.hpp"
 #include "options.hpp"
 #include "results_file.hpp"
 #include "run_stats.hpp"
 #include "sweep.hpp"
-#include "sockops.hpp"
-#include "syscall_counter.hpp"
-#include "sysinfo.hpp"
-#include "tcp_states.hpp"
+#include "net/sockops.hpp"
+#include "observe/syscall_counter.hpp"
+#include "observe/sysinfo.hpp"
+#include "observe/tcp_states.hpp"
 #include "watchdog.hpp"
 
 namespace sockchurn::bench {

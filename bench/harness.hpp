@@ -5,7 +5,7 @@
 #pragma once
 
 #include "context.hpp"
-#include "registry.hpp"
+#include "model/registry.hpp"
 
 namespace sockchurn::bench {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "exchange.hpp"
+#include "model/exchange.hpp"
 
 namespace sockchurn::bench {
 

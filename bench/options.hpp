@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "flags.hpp"
-#include "placement.hpp"
-#include "registry.hpp"
+#include "net/endpoint.hpp"
+#include "process/flags.hpp"
+#include "process/placement.hpp"
+#include "model/registry.hpp"
 
 namespace sockchurn::bench {
 

@@ -28,13 +28,13 @@
 #include <utility>
 #include <vector>
 
-#include "echo_probe.hpp"
-#include "placement.hpp"
-#include "sockops.hpp"
-#include "exchange.hpp"
-#include "flags.hpp"
-#include "sysinfo.hpp"
-#include "tcp_states.hpp"
+#include "process/echo_probe.hpp"
+#include "process/placement.hpp"
+#include "net/sockops.hpp"
+#include "model/exchange.hpp"
+#include "process/flags.hpp"
+#include "observe/sysinfo.hpp"
+#include "observe/tcp_states.hpp"
 
 namespace {
 

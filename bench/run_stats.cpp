@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sockops.hpp"
+#include "net/sockops.hpp"
 
 namespace sockchurn::bench {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "conntrack_table.hpp"
-#include "kernel_counters.hpp"
+#include "observe/conntrack_table.hpp"
+#include "observe/kernel_counters.hpp"
 
 namespace sockchurn::bench {
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <string_view>
 
-#include "flags.hpp"
+#include "process/flags.hpp"
 
 namespace sockchurn::bench {
 

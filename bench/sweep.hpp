@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "options.hpp"
-#include "placement.hpp"
-#include "registry.hpp"
+#include "process/placement.hpp"
+#include "model/registry.hpp"
 
 namespace sockchurn::bench {
 

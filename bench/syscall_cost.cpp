@@ -11,8 +11,8 @@
 #include <system_error>
 
 #include "harness.hpp"
-#include "placement.hpp"
-#include "sockops.hpp"
+#include "process/placement.hpp"
+#include "net/sockops.hpp"
 
 using namespace sockchurn;
 

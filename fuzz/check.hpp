@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "endpoint.hpp"
+#include "net/endpoint.hpp"
 
 namespace sockchurn::fuzz {
 

@@ -29,9 +29,9 @@
 #include "check.hpp"
 #include "echo_fixture.hpp"
 #include "echo_server.hpp"
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
 
 namespace {
 

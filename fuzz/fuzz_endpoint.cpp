@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "endpoint.hpp"
+#include "net/endpoint.hpp"
 
 using sockchurn::Endpoint;
 using sockchurn::fuzz::escaped;

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "check.hpp"
-#include "endpoint.hpp"
-#include "exchange.hpp"
-#include "flags.hpp"
+#include "net/endpoint.hpp"
+#include "model/exchange.hpp"
+#include "process/flags.hpp"
 #include "options.hpp"
 
 using sockchurn::UsageError;

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "ready_line.hpp"
+#include "process/ready_line.hpp"
 
 using sockchurn::EchoPorts;
 using sockchurn::fuzz::escaped;

@@ -17,8 +17,8 @@
 
 #include <boost/asio.hpp>
 
-#include "fd.hpp"
-#include "sockops.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
 
 namespace sockchurn::echo {
 namespace {

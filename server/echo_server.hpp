@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "ready_line.hpp"
+#include "process/ready_line.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -19,7 +19,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "echo_server.hpp"
-#include "flags.hpp"
+#include "process/flags.hpp"
 
 namespace {
 

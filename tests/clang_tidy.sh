@@ -22,9 +22,10 @@ if [ ! -f "$build/compile_commands.json" ]; then
 fi
 
 cd "$src"
-# The files this build compiles (src/uring_*.cpp only when liburing was found).
+# The files this build compiles (src/engines/uring/*.cpp only when liburing was found).
 files=()
-for f in src/*.cpp server/*.cpp bench/*.cpp; do
+shopt -s globstar
+for f in src/**/*.cpp server/*.cpp bench/*.cpp; do
   if grep -qF "\"file\": \"$PWD/$f\"" "$build/compile_commands.json"; then files+=("$f"); fi
 done
 

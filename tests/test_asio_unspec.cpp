@@ -33,11 +33,11 @@
 #include <boost/asio.hpp>
 
 #include "echo_server.hpp"
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
 #include "support/socket_timeouts.hpp"
-#include "tcp_states.hpp"
+#include "observe/tcp_states.hpp"
 
 namespace sockchurn {
 namespace {

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "conntrack_table.hpp"
+#include "observe/conntrack_table.hpp"
 
 namespace sockchurn {
 namespace {

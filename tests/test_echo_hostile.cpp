@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "echo_server.hpp"
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
 #include "support/echo_client.hpp"
 
 namespace {

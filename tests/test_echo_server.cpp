@@ -18,12 +18,12 @@
 #include <thread>
 #include <vector>
 
-#include "echo_process.hpp"
+#include "process/echo_process.hpp"
 #include "echo_server.hpp"
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "ready_line.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "process/ready_line.hpp"
+#include "net/sockops.hpp"
 #include "support/echo_client.hpp"
 
 namespace {

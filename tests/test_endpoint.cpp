@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "endpoint.hpp"
+#include "net/endpoint.hpp"
 
 namespace sockchurn {
 namespace {

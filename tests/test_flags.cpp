@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "flags.hpp"
+#include "process/flags.hpp"
 
 using namespace sockchurn;
 

@@ -8,9 +8,9 @@
 #include <map>
 #include <stdexcept>
 
-#include "echo_process.hpp"
-#include "placement.hpp"
-#include "sysinfo.hpp"
+#include "process/echo_process.hpp"
+#include "process/placement.hpp"
+#include "observe/sysinfo.hpp"
 
 using namespace sockchurn;
 

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "echo_server.hpp"
-#include "exchange.hpp"
+#include "model/exchange.hpp"
 #include "support/strategy_cases.hpp"
 
 using namespace sockchurn;

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "kernel_counters.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "observe/kernel_counters.hpp"
+#include "net/sockops.hpp"
 #include "support/loopback_family.hpp"
 #include "support/socket_timeouts.hpp"
 

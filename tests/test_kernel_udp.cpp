@@ -15,9 +15,9 @@
 #include <ostream>
 #include <string>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
 #include "support/loopback_family.hpp"
 
 namespace sockchurn {

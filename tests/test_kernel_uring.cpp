@@ -29,14 +29,14 @@
 #include <utility>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
 #include "support/loopback_family.hpp"
 #include "support/socket_timeouts.hpp"
 #include "support/tcp_observe.hpp"
-#include "tcp_states.hpp"
-#include "uring_ring.hpp"
+#include "observe/tcp_states.hpp"
+#include "engines/uring/uring_ring.hpp"
 
 namespace sockchurn {
 namespace {

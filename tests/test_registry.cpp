@@ -8,8 +8,8 @@
 #include <set>
 #include <string>
 
-#include "exchange.hpp"
-#include "registry.hpp"
+#include "model/exchange.hpp"
+#include "model/registry.hpp"
 
 using namespace sockchurn;
 

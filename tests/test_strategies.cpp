@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "echo_server.hpp"
-#include "placement.hpp"
-#include "sockops.hpp"
-#include "exchange.hpp"
+#include "process/placement.hpp"
+#include "net/sockops.hpp"
+#include "model/exchange.hpp"
 #include "support/strategy_cases.hpp"
-#include "sysinfo.hpp"
-#include "tcp_states.hpp"
+#include "observe/sysinfo.hpp"
+#include "observe/tcp_states.hpp"
 
 using namespace sockchurn;
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <thread>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
-#include "syscall_counter.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
+#include "observe/syscall_counter.hpp"
 
 namespace sockchurn {
 namespace {

@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
-#include "tcp_states.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
+#include "observe/tcp_states.hpp"
 
 namespace sockchurn {
 

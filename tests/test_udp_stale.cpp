@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "sockops.hpp"
-#include "exchange.hpp"
+#include "net/sockops.hpp"
+#include "model/exchange.hpp"
 #include "support/scripted_peer.hpp"
 #include "support/strategy_cases.hpp"
 

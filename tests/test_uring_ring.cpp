@@ -22,8 +22,8 @@
 #include <system_error>
 #include <vector>
 
-#include "fd.hpp"
-#include "uring_ring.hpp"
+#include "net/fd.hpp"
+#include "engines/uring/uring_ring.hpp"
 
 namespace sockchurn {
 namespace {

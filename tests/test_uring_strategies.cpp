@@ -19,12 +19,12 @@
 #include <sys/socket.h>
 
 #include "echo_server.hpp"
-#include "fd.hpp"
+#include "net/fd.hpp"
 #include "support/echo_client.hpp"
 #include "support/scripted_peer.hpp"
-#include "tcp_states.hpp"
-#include "uring_exchange.hpp"
-#include "uring_udp_exchange.hpp"
+#include "observe/tcp_states.hpp"
+#include "engines/uring/uring_tcp.hpp"
+#include "engines/uring/uring_udp.hpp"
 
 namespace sockchurn {
 namespace {

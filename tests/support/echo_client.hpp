@@ -24,10 +24,10 @@
 #include <thread>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "ready_line.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "process/ready_line.hpp"
+#include "net/sockops.hpp"
 #include "socket_timeouts.hpp"
 
 namespace sockchurn::test {

@@ -14,9 +14,9 @@
 #include <ostream>
 #include <string>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
 
 namespace sockchurn {
 

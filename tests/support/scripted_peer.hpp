@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "sockops.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "net/sockops.hpp"
 
 namespace sockchurn::test {
 

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "sockops.hpp"
+#include "net/sockops.hpp"
 
 namespace sockchurn::test {
 

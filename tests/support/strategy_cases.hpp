@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "exchange.hpp"
-#include "ready_line.hpp"
-#include "registry.hpp"
+#include "net/endpoint.hpp"
+#include "model/exchange.hpp"
+#include "process/ready_line.hpp"
+#include "model/registry.hpp"
 
 namespace sockchurn::test {
 

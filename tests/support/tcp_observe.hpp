@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "fd.hpp"
-#include "tcp_states.hpp"
+#include "net/endpoint.hpp"
+#include "net/fd.hpp"
+#include "observe/tcp_states.hpp"
 
 namespace sockchurn::test {
 

@@ -1,0 +1,153 @@
+#include "engines/uring/uring_ring.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "net/fd.hpp"
+
+namespace sockchurn {
+namespace {
+
+// user_data of the cancellation a timed-out run() submits; batch indexes are
+// far below it.
+constexpr std::uint64_t kCancelTag = ~std::uint64_t{0} - 1;
+
+// Not yet completed.
+constexpr int kPending = 1 << 30;
+
+// SOCKET_URING_OP_SETSOCKOPT of <linux/io_uring.h> (kernel 6.7+).
+#ifdef SOCKET_URING_OP_SETSOCKOPT
+constexpr std::uint32_t kSetsockoptCmd = SOCKET_URING_OP_SETSOCKOPT;
+#else
+constexpr std::uint32_t kSetsockoptCmd = 3;
+#endif
+
+// Why the kernel refused io_uring_setup with `err`, for the message: the
+// sysctl that disables it, or that the kernel has none.
+std::string refusal_hint(int err) {
+  if (err == ENOSYS) return " (this kernel has no io_uring)";
+  if (err != EPERM) return "";
+  std::ifstream sysctl("/proc/sys/kernel/io_uring_disabled");
+  int disabled = 0;
+  if (sysctl >> disabled)
+    return " (kernel.io_uring_disabled = " + std::to_string(disabled) +
+           (disabled == 0 ? ", so a seccomp filter or security module" : "") + ")";
+  return " (seccomp or a security module)";
+}
+
+}  // namespace
+
+std::string uring_support() {
+  io_uring ring{};
+  if (const int rc = io_uring_queue_init(2, &ring, 0); rc < 0)
+    return "io_uring_queue_init: " + errno_name(-rc) + refusal_hint(-rc);
+  std::string missing;
+  if (io_uring_probe* probe = io_uring_get_probe_ring(&ring)) {
+    static constexpr std::pair<int, const char*> kNeeded[] = {
+        {IORING_OP_SOCKET, "IORING_OP_SOCKET"}, {IORING_OP_CONNECT, "IORING_OP_CONNECT"},
+        {IORING_OP_SEND, "IORING_OP_SEND"},     {IORING_OP_RECV, "IORING_OP_RECV"},
+        {IORING_OP_CLOSE, "IORING_OP_CLOSE"},
+    };
+    for (const auto& [op, name] : kNeeded)
+      if (io_uring_opcode_supported(probe, op) == 0) missing += (missing.empty() ? "" : ", ") + std::string(name);
+    io_uring_free_probe(probe);
+    if (!missing.empty()) missing = "io_uring lacks " + missing;
+  } else {
+    missing = "io_uring has no opcode probe (IORING_REGISTER_PROBE, kernel 5.6+)";
+  }
+  if (missing.empty()) {
+    if (const int rc = io_uring_register_files_sparse(&ring, 1); rc < 0)
+      missing = "io_uring_register_files_sparse: " + errno_name(-rc) + " (sparse direct descriptors, kernel 5.19+)";
+  }
+  io_uring_queue_exit(&ring);
+  return missing;
+}
+
+Ring::Ring(unsigned entries, unsigned flags) : entries_(entries) {
+  if (const int rc = io_uring_queue_init(entries, &ring_, flags); rc < 0)
+    throw std::system_error(-rc, std::generic_category(), "io_uring_queue_init" + refusal_hint(-rc));
+  results_.reserve(entries);
+}
+
+Ring::~Ring() { io_uring_queue_exit(&ring_); }
+
+io_uring_sqe& Ring::prepare() {
+  io_uring_sqe* sqe = prepared_ < entries_ ? io_uring_get_sqe(&ring_) : nullptr;
+  if (sqe == nullptr) throw std::length_error("io_uring batch longer than the submission queue");
+  io_uring_prep_nop(sqe);  // zeroes the fields the prep helpers leave alone
+  io_uring_sqe_set_data64(sqe, prepared_++);
+  return *sqe;
+}
+
+std::span<const int> Ring::run(std::chrono::milliseconds timeout) {
+  const unsigned count = std::exchange(prepared_, 0);
+  results_.assign(count, kPending);
+  unsigned done = 0;
+  bool cancelled = false;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (done < count) {
+    const auto left = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration{});
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(left);
+    __kernel_timespec ts{secs.count(), std::chrono::duration_cast<std::chrono::nanoseconds>(left - secs).count()};
+    io_uring_cqe* first = nullptr;
+    const int rc = io_uring_submit_and_wait_timeout(&ring_, &first, count - done, &ts, nullptr);
+    unsigned head = 0, seen = 0;
+    io_uring_cqe* cqe = nullptr;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      const std::uint64_t index = io_uring_cqe_get_data64(cqe);
+      if (index < count && results_[index] == kPending) {
+        results_[index] = cqe->res;
+        ++done;
+      }
+    }
+    io_uring_cq_advance(&ring_, seen);
+    if (done == count) break;
+    if (rc < 0 && rc != -ETIME && rc != -EINTR)
+      throw std::system_error(-rc, std::generic_category(), "io_uring_submit_and_wait_timeout");
+    if (std::chrono::steady_clock::now() >= deadline) {
+      // Cancellation completes at once for everything cancellable; one more
+      // timeout without progress means the kernel did not let go.
+      if (cancelled) throw std::system_error(ETIME, std::generic_category(), "io_uring: cancelled operations did not complete");
+      cancel_all();
+      cancelled = true;
+      deadline = std::chrono::steady_clock::now() + timeout;
+    }
+  }
+  return results_;
+}
+
+void Ring::cancel_all() {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  if (sqe == nullptr) throw std::length_error("io_uring: no submission entry left to cancel with");
+  io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+  io_uring_sqe_set_data64(sqe, kCancelTag);
+  // Submitted by the next io_uring_submit_and_wait_timeout.
+}
+
+void Ring::register_sparse_files(unsigned slots) {
+  if (const int rc = io_uring_register_files_sparse(&ring_, slots); rc < 0)
+    throw std::system_error(-rc, std::generic_category(), "io_uring_register_files_sparse");
+  file_slots_ = slots;
+}
+
+void prep_setsockopt(io_uring_sqe& sqe, int fd, int level, int optname, const void* optval, unsigned optlen) noexcept {
+  // The layout of io_uring_prep_cmd_sock (liburing 2.5): cmd_op in the
+  // offset's low half, level and optname in addr, optlen in file_index,
+  // optval in addr3.
+  io_uring_prep_rw(IORING_OP_URING_CMD, &sqe, fd, nullptr, 0, 0);
+  // The SQE's fields are unions by the kernel's ABI.
+  // NOLINTBEGIN(cppcoreguidelines-pro-type-union-access)
+  sqe.cmd_op = kSetsockoptCmd;
+  sqe.addr = static_cast<std::uint32_t>(level) | (static_cast<std::uint64_t>(static_cast<std::uint32_t>(optname)) << 32);
+  sqe.file_index = optlen;
+  sqe.addr3 = reinterpret_cast<std::uintptr_t>(optval);
+  // NOLINTEND(cppcoreguidelines-pro-type-union-access)
+}
+
+}  // namespace sockchurn
