@@ -48,10 +48,17 @@ suite() {
   suite_pid=$!
 }
 
-# Waits (at most 60 s) until the suite's log shows a finished benchmark of
-# its first group, then returns the pid of the process named $1 in it.
+# Waits (at most 60 s once the groups have begun: the build before them, at
+# most 10 minutes in a fresh build directory, does not count) until the
+# suite's log shows a finished benchmark of its first group, then returns the
+# pid of the process named $1 in it.
 first_row_then_pid() {
-  local log=$work/$2.log deadline=$((SECONDS + 60))
+  local log=$work/$2.log deadline=$((SECONDS + 600))
+  while [ $SECONDS -lt $deadline ] && [ ! -e "$log" ]; do
+    kill -0 "$suite_pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  deadline=$((SECONDS + 60))
   while [ $SECONDS -lt $deadline ]; do
     grep -q '^tcp/fresh_linger0/closer:client/payload:64/placement:same/real_time/threads:1 ' "$log" 2>/dev/null &&
       pgrep -s "$suite_pid" -x "$1" && return 0
