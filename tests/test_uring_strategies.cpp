@@ -1,11 +1,12 @@
 // The io_uring engine (src/engines/uring/uring_engine.hpp) against the
 // in-process echo server (IPv4; a few cases on IPv6 too): 1,000 TCP cycles
 // of every TCP strategy and 10,000 UDP cycles of every UDP one, each with
-// every echo checked byte for byte (the check is inside exchange()), no
-// direct descriptor or file descriptor left behind, and the kernel-side
-// effect of each end: which side keeps TIME_WAIT. For UDP also a scripted
+// every echo checked byte for byte (the check is inside exchange()), and no
+// direct descriptor or file descriptor left behind. For UDP also a scripted
 // peer: stale datagrams, a corrupted or truncated echo, a lost datagram, a
-// refused port.
+// refused port. What distinguishes the strategies in the kernel (TIME_WAIT,
+// ports, connections per request) is asserted for every engine at once in
+// test_strategies.cpp.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -112,79 +113,12 @@ std::vector<Case> tcp_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Tcp, UringStrategies, ::testing::ValuesIn(tcp_cases()), case_name);
 
-// TIME_WAIT on the server's port after `cycles` cycles, split by side, once
-// no socket there is half-way through a close (or after 3 s).
-struct TimeWait {
-  int client_side = 0;  // the client closed first
-  int server_side = 0;  // the server closed first
-  bool operator==(const TimeWait&) const = default;
-};
-
-void PrintTo(const TimeWait& tw, std::ostream* os) {
-  *os << "client side " << tw.client_side << ", server side " << tw.server_side;
-}
-
-TimeWait time_wait_after(const char* strategy, bool server_closes, int cycles) {
-  echo::BackgroundServer server;
-  const ExchangeConfig cfg = config({strategy, server_closes}, server);
-  const std::uint16_t port = cfg.server.port();
-  {
-    UringExchanger ex(cfg);
-    for (int i = 0; i < cycles; ++i) {
-      const Outcome o = ex.exchange();
-      if (!o.ok()) {
-        ADD_FAILURE() << "cycle " << i << ": " << o.describe();
-        break;
-      }
-    }
-    ex.finish();
-  }
-  TimeWait tw;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  for (bool settled = false; !settled && std::chrono::steady_clock::now() < deadline;) {
-    tw = {};
-    settled = true;
-    for (const auto& s : list_tcp_sockets()) {
-      if (s.local.port() != port && s.remote.port() != port) continue;
-      if (s.state == TcpState::time_wait) (s.local.port() == port ? tw.server_side : tw.client_side)++;
-      else if (s.state != TcpState::listen && s.state != TcpState::established) settled = false;
-    }
-    if (!settled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return tw;
-}
-
 class UringStrategyEffects : public ::testing::Test {
  protected:
   void SetUp() override {
     if (const std::string missing = uring_support(); !missing.empty()) GTEST_SKIP() << missing;
   }
 };
-
-// Which side keeps TIME_WAIT after 100 cycles: the side that sent the first
-// FIN, none where the connection ends with a RST; as in the blocking engine
-// (test_strategies.cpp).
-TEST_F(UringStrategyEffects, FinStrategiesLeaveTimeWaitOnTheSideThatClosedFirst) {
-  for (const char* s : {"fresh_close", "shutdown_drain", "bind_no_port"}) {
-    EXPECT_EQ(time_wait_after(s, false, 100), (TimeWait{100, 0})) << s;
-    EXPECT_EQ(time_wait_after(s, true, 100), (TimeWait{0, 100})) << s << " closer:server";
-  }
-}
-
-TEST_F(UringStrategyEffects, RstStrategiesAndKeepaliveLeaveNoTimeWait) {
-  for (const char* s : {"fresh_linger0", "reuse_unspec", "port_range"}) {
-    for (const bool server_closes : {false, true})
-      EXPECT_EQ(time_wait_after(s, server_closes, 100), TimeWait{}) << s << (server_closes ? " closer:server" : "");
-  }
-  // keepalive's reset is finish()'s, before a run's counters are read.
-  EXPECT_EQ(time_wait_after("keepalive", false, 100), TimeWait{}) << "keepalive";
-}
-
-// HAProxy's rule: a reset while the peer's FIN is unread, else close().
-TEST_F(UringStrategyEffects, ConditionalLingerResetsUnlessTheServerClosedFirst) {
-  EXPECT_EQ(time_wait_after("conditional_linger", false, 100), TimeWait{});
-  EXPECT_EQ(time_wait_after("conditional_linger", true, 100), (TimeWait{0, 100}));
-}
 
 TEST_F(UringStrategyEffects, RefusedConnectIsTheCycleOutcomeAndLeavesNoSocket) {
   // A port with no listener: every strategy reports the connect's error.
@@ -196,45 +130,6 @@ TEST_F(UringStrategyEffects, RefusedConnectIsTheCycleOutcomeAndLeavesNoSocket) {
       EXPECT_EQ(ex.exchange().describe(), "connect: ECONNREFUSED (Connection refused)") << s.name << " cycle " << i;
     // Fresh sockets were closed; reuse keeps its (disconnected) one.
     EXPECT_EQ(close_slot(ex), keeps_socket(s.name.data()) ? "0" : "EBADF") << s.name;
-  }
-}
-
-// bind_no_port through the ring (IORING_OP_BIND after the setsockopt): the
-// port is picked at connect, a new one each cycle (the last in TIME_WAIT).
-// port_range: every port in one sixteenth of ip_local_port_range.
-TEST_F(UringStrategyEffects, BindNoPortAndPortRangeGetTheirPortsAsInTheBlockingEngine) {
-  for (const char* s : {"bind_no_port", "port_range"}) {
-    Fd listener = make_socket(AF_INET, SOCK_STREAM);
-    bind_to(listener.get(), loopback_v4(0));
-    ASSERT_EQ(::listen(listener.get(), 64), 0);
-    std::vector<std::uint16_t> ports;
-    std::thread peer([&] {
-      for (int i = 0; i < 20; ++i) {
-        Endpoint from;
-        from.len = sizeof from.storage;
-        Fd c(::accept(listener.get(), from.sa(), &from.len));
-        if (!c) return;
-        ports.push_back(from.port());
-        char buf[64];
-        if (read_exact(c.get(), buf, sizeof buf) == 0) (void)write_all(c.get(), buf, sizeof buf);
-        (void)read_eof(c.get());
-      }
-    });
-    UringExchanger ex({uring_variant(Protocol::tcp, s), 64, local_endpoint(listener.get())});
-    for (int i = 0; i < 20; ++i) {
-      const Outcome o = ex.exchange();
-      EXPECT_TRUE(o.ok()) << s << " cycle " << i << ": " << o.describe();
-    }
-    peer.join();
-    ASSERT_EQ(ports.size(), 20u) << s;
-    const std::set<std::uint16_t> distinct(ports.begin(), ports.end());
-    EXPECT_EQ(distinct.size(), 20u) << s;
-    if (std::string(s) == "port_range") {
-      unsigned lo = 0, hi = 0;
-      std::istringstream(read_sysctl("net.ipv4.ip_local_port_range")) >> lo >> hi;
-      const unsigned width = (hi - lo + 1) / 16;
-      EXPECT_EQ((*distinct.begin() - lo) / width, (*distinct.rbegin() - lo) / width) << "ports from two slices";
-    }
   }
 }
 
