@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "model/engines.hpp"
 #include "model/exchange.hpp"
 #include "model/registry.hpp"
 
@@ -18,7 +19,14 @@ TEST(Registry, NamesAreUniquePerProtocolAndEveryRowIsComplete) {
   for (const StrategyInfo& s : strategies()) {
     const std::string key = std::string(to_string(s.protocol)) + "/" + std::string(s.name);
     EXPECT_TRUE(seen.insert(key).second) << key << " twice";
-    EXPECT_NE(s.make, nullptr) << key;
+    // The closer dimension exists where connections end; the port one
+    // where a socket is kept across them (an explicit port is kept).
+    if (s.protocol == Protocol::tcp) {
+      EXPECT_EQ(s.has_closer, s.tcp.ends_connections()) << key;
+      EXPECT_EQ(s.has_port, s.tcp.keeps_socket()) << key;
+    } else {
+      EXPECT_EQ(s.has_port, s.udp.disconnect) << key;
+    }
     EXPECT_FALSE(s.cycle.empty()) << key;
     EXPECT_EQ(find_strategy(s.protocol, s.name), &s) << key;
     // The name is a benchmark-name part: no separators in it.
@@ -92,10 +100,14 @@ TEST(Registry, VariantsCarryOnlyTheirDimensions) {
   asio.rpc = 1;
   asio.flows = 1;
   EXPECT_EQ(asio.name(), "tcp/reuse_unspec/engine:asio/flows:1/closer:server/port:ephemeral");
-  // keepalive keeps its connection: no requests per connection; the
-  // io_uring engine's chains are one exchange per connection.
+  // keepalive keeps its connection: no requests per connection; every
+  // engine takes rpc for the strategies that end connections.
   EXPECT_FALSE((Variant{find_strategy(Protocol::tcp, "keepalive")}.takes_rpc()));
   EXPECT_FALSE(uring.takes_rpc() || uring.takes_flows());
+  Variant uring_rpc{find_strategy(Protocol::tcp, "shutdown_drain"), Closer::client, LocalPort::ephemeral, Engine::uring};
+  uring_rpc.rpc = 10;
+  EXPECT_TRUE(uring_rpc.takes_rpc());
+  EXPECT_EQ(uring_rpc.name(), "tcp/shutdown_drain/engine:uring/rpc:10/closer:client");
 }
 
 // A group's regex selects its own benchmarks and no other's (the blocking
@@ -118,9 +130,10 @@ TEST(Registry, VariantsEnumerateEachDimensionOnce) {
     std::size_t expected = 0;
     for (const StrategyInfo& s : strategies()) {
       if (s.protocol != p) continue;
-      for (Engine e : kEngines) {
-        // Bound ports in the blocking engine only (direct descriptors cannot be bound).
-        if (s.factory(e) != nullptr) expected += (s.has_closer ? 2 : 1) * (s.has_port && e == Engine::blocking ? 2 : 1);
+      for (const EngineInfo& e : engines()) {
+        // Every strategy in every engine of its protocol; the registry's one
+        // gap: no port:bound in the io_uring engine.
+        if (e.runs(p)) expected += (s.has_closer ? 2 : 1) * (s.has_port && e.id != Engine::uring ? 2 : 1);
       }
     }
     std::set<std::string> names;
@@ -133,4 +146,29 @@ TEST(Registry, VariantsEnumerateEachDimensionOnce) {
     }
     EXPECT_EQ(names.size(), expected) << to_string(p);
   }
+}
+
+// Every engine runs every strategy of its protocols; what it cannot run is
+// refused with the registry's line saying why.
+TEST(Registry, EveryEngineRunsEveryStrategyOfItsProtocols) {
+  for (const EngineInfo& e : engines()) {
+    for (const StrategyInfo& s : strategies()) {
+      bool found = false;
+      for (const Variant& v : variants(s.protocol)) found = found || (v.strategy == &s && v.engine == e.id);
+      EXPECT_EQ(found, e.runs(s.protocol)) << e.name << " " << to_string(s.protocol) << "/" << s.name;
+    }
+    EXPECT_EQ(to_string(e.id), e.name);
+    EXPECT_EQ(&engine_info(e.id), &e);
+  }
+  EXPECT_EQ(engines().front().id, Engine::blocking);  // the default: no engine in names
+  const Variant bound{find_strategy(Protocol::tcp, "reuse_unspec"), Closer::client, LocalPort::bound, Engine::uring};
+  EXPECT_NE(gap(bound).find("port:bound: "), std::string::npos) << gap(bound);
+  try {
+    make_exchanger({bound, 64, {}});
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), bound.name() + ": " + gap(bound));
+  }
+  const Variant udp_asio{find_strategy(Protocol::udp, "reuse_unspec"), Closer::client, LocalPort::ephemeral, Engine::asio};
+  EXPECT_EQ(gap(udp_asio), "the asio engine runs no udp strategy");
 }

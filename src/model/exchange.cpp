@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "model/engines.hpp"
 #include "net/sockops.hpp"
 
 namespace sockchurn {
@@ -19,14 +20,13 @@ std::unique_ptr<Exchanger> make_exchanger(const ExchangeConfig& cfg) {
   if (cfg.payload == 0) throw std::invalid_argument("payload must be at least 1 byte");
   if (v.protocol() == Protocol::udp && cfg.payload > kMaxUdpPayload)
     throw std::invalid_argument("UDP payload must be at most " + std::to_string(kMaxUdpPayload) + " bytes");
+  const EngineInfo& engine = engine_info(v.engine);
   if (v.rpc == 0 || (v.rpc != 1 && !v.takes_rpc()))
-    throw std::invalid_argument(v.name() + ": requests per connection other than 1 need a strategy that ends connections, in the blocking or asio engine");
+    throw std::invalid_argument(v.name() + ": requests per connection other than 1 need a strategy that ends connections");
   if (v.flows == 0 || (v.flows != 1 && !v.takes_flows()))
-    throw std::invalid_argument(v.name() + ": only the asio engine runs more than one flow per thread");
-  const ExchangerFactory make = v.strategy->factory(v.engine);
-  if (make == nullptr)
-    throw std::invalid_argument(v.name() + ": no such strategy in the " + std::string(to_string(v.engine)) + " engine");
-  return make(cfg);
+    throw std::invalid_argument(v.name() + ": the " + std::string(engine.name) + " engine runs one flow per thread");
+  if (const std::string why = gap(v); !why.empty()) throw std::invalid_argument(v.name() + ": " + why);
+  return engine.make(cfg);
 }
 
 }  // namespace sockchurn

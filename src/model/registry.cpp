@@ -3,86 +3,68 @@
 #include <algorithm>
 #include <array>
 
-#include "model/exchange.hpp"
+#include "model/engines.hpp"
 
 namespace sockchurn {
-
-// Each strategy's cycle, in its protocol's file (tcp_strategies.cpp,
-// udp_strategies.cpp).
-std::unique_ptr<Exchanger> make_tcp_fresh_close(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_tcp_fresh_linger0(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_tcp_reuse_unspec(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_tcp_keepalive(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_tcp_conditional_linger(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_tcp_shutdown_drain(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_tcp_bind_no_port(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_tcp_port_range(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_udp_fresh_close(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_udp_reuse_unspec(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_udp_reconnect(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_udp_sendto(const ExchangeConfig&);
-
-// The io_uring engine's cycles (uring_strategies.cpp), when built with liburing.
-#ifdef SOCKCHURN_HAVE_URING
-std::unique_ptr<Exchanger> make_uring_tcp_fresh_close(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_uring_tcp_fresh_linger0(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_uring_tcp_reuse_unspec(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_uring_tcp_keepalive(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_uring_udp_fresh_close(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_uring_udp_reuse_unspec(const ExchangeConfig&);
-std::string uring_support();
-#else
-constexpr ExchangerFactory make_uring_tcp_fresh_close = nullptr, make_uring_tcp_fresh_linger0 = nullptr,
-                           make_uring_tcp_reuse_unspec = nullptr, make_uring_tcp_keepalive = nullptr,
-                           make_uring_udp_fresh_close = nullptr, make_uring_udp_reuse_unspec = nullptr;
-#endif
-
-// The Asio engine's cycles (asio_strategies.cpp).
-std::unique_ptr<Exchanger> make_asio_tcp_fresh_close(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_asio_tcp_fresh_linger0(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_asio_tcp_reuse_unspec(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_asio_tcp_conditional_linger(const ExchangeConfig&);
-std::unique_ptr<Exchanger> make_asio_tcp_keepalive(const ExchangeConfig&);
 
 namespace {
 
 using P = Protocol;
 using R = Role;
+using Open = TcpPolicy::Open;
+using End = TcpPolicy::End;
+using Sock = UdpPolicy::Socket;
+using Peer = UdpPolicy::Peer;
 constexpr bool closer = true, port = true, none = false;
 
-// protocol, name, role, has closer, has port, one cycle, its code (blocking,
-// io_uring, Asio).
+// protocol, name, role, has closer, has port, one cycle, its policy: how a
+// connection opens (socket options, binding) and ends. Every engine that
+// runs the protocol runs every row (engines.cpp), but for the gaps below.
 const std::array kRegistry = {
-    StrategyInfo{P::tcp, "fresh_close", R::fresh, closer, none,
-                 "socket, connect, write, read, close (FIN)", make_tcp_fresh_close, make_uring_tcp_fresh_close,
-                 make_asio_tcp_fresh_close},
-    StrategyInfo{P::tcp, "fresh_linger0", R::fresh, closer, none,
-                 "as fresh_close with SO_LINGER {1,0}: close sends RST", make_tcp_fresh_linger0,
-                 make_uring_tcp_fresh_linger0, make_asio_tcp_fresh_linger0},
+    StrategyInfo{P::tcp, "fresh_close", R::fresh, closer, none, "socket, connect, write, read, close (FIN)",
+                 TcpPolicy{Open::plain, false, End::close}},
+    StrategyInfo{P::tcp, "fresh_linger0", R::fresh, closer, none, "as fresh_close with SO_LINGER {1,0}: close sends RST",
+                 TcpPolicy{Open::plain, true, End::close}},
     StrategyInfo{P::tcp, "reuse_unspec", R::reuse, closer, port,
-                 "one socket: connect, write, read, connect(AF_UNSPEC) (RST)", make_tcp_reuse_unspec,
-                 make_uring_tcp_reuse_unspec, make_asio_tcp_reuse_unspec},
+                 "one socket: connect, write, read, connect(AF_UNSPEC) (RST)", TcpPolicy{Open::plain, false, End::unspec}},
     StrategyInfo{P::tcp, "conditional_linger", R::fresh, closer, none,
-                 "fresh socket; RST unless the peer's FIN was read, then close (HAProxy)", make_tcp_conditional_linger,
-                 nullptr, make_asio_tcp_conditional_linger},
+                 "fresh socket; RST unless the peer's FIN was read, then close (HAProxy)",
+                 TcpPolicy{Open::plain, false, End::linger_unless_fin}},
     StrategyInfo{P::tcp, "shutdown_drain", R::fresh, closer, none,
-                 "fresh socket; shutdown(SHUT_WR), read to EOF, close: the graceful end", make_tcp_shutdown_drain},
+                 "fresh socket; shutdown(SHUT_WR), read to EOF, close: the graceful end",
+                 TcpPolicy{Open::plain, false, End::shutdown_drain}},
     StrategyInfo{P::tcp, "bind_no_port", R::fresh, closer, none,
-                 "fresh socket; IP_BIND_ADDRESS_NO_PORT, bind(source, 0), connect, ..., close", make_tcp_bind_no_port},
+                 "fresh socket; IP_BIND_ADDRESS_NO_PORT, bind(source, 0), connect, ..., close",
+                 TcpPolicy{Open::bind_no_port, false, End::close}},
+    // RST, as fresh_linger0, its baseline: with a FIN the slice's ~1,760
+    // ports fill with TIME_WAIT within a second (tcp_tw_reuse reuses them
+    // only after 1 s) and connect() fails with EADDRNOTAVAIL above ~1,760
+    // exchanges/s per thread.
     StrategyInfo{P::tcp, "port_range", R::fresh, closer, none,
-                 "fresh socket; a per-thread IP_LOCAL_PORT_RANGE slice, SO_LINGER {1,0}, connect, ..., close (RST)", make_tcp_port_range},
-    StrategyInfo{P::tcp, "keepalive", R::reference, none, none,
-                 "reference: one connection for the run, write, read", make_tcp_keepalive, make_uring_tcp_keepalive,
-                 make_asio_tcp_keepalive},
-    StrategyInfo{P::udp, "fresh_close", R::fresh, none, none,
-                 "socket, connect, send, recv, close", make_udp_fresh_close, make_uring_udp_fresh_close},
-    StrategyInfo{P::udp, "reuse_unspec", R::reuse, none, port,
-                 "one socket: connect, send, recv, connect(AF_UNSPEC)", make_udp_reuse_unspec,
-                 make_uring_udp_reuse_unspec},
-    StrategyInfo{P::udp, "reconnect", R::reference, none, none,
-                 "one socket: connect to the peer again, no AF_UNSPEC", make_udp_reconnect},
-    StrategyInfo{P::udp, "sendto", R::reference, none, none,
-                 "reference: one unconnected socket, sendto, recvfrom", make_udp_sendto},
+                 "fresh socket; a per-thread IP_LOCAL_PORT_RANGE slice, SO_LINGER {1,0}, connect, ..., close (RST)",
+                 TcpPolicy{Open::port_range, true, End::close}},
+    StrategyInfo{P::tcp, "keepalive", R::reference, none, none, "reference: one connection for the run, write, read",
+                 TcpPolicy{Open::plain, false, End::keep}},
+    StrategyInfo{P::udp, "fresh_close", R::fresh, none, none, "socket, connect, send, recv, close", {},
+                 UdpPolicy{Sock::fresh, Peer::connect, false}},
+    StrategyInfo{P::udp, "reuse_unspec", R::reuse, none, port, "one socket: connect, send, recv, connect(AF_UNSPEC)", {},
+                 UdpPolicy{Sock::kept, Peer::connect, true}},
+    StrategyInfo{P::udp, "reconnect", R::reference, none, none, "one socket: connect to the peer again, no AF_UNSPEC", {},
+                 UdpPolicy{Sock::kept, Peer::connect, false}},
+    StrategyInfo{P::udp, "sendto", R::reference, none, none, "reference: one unconnected socket, sendto, recvfrom", {},
+                 UdpPolicy{Sock::kept, Peer::unconnected, false}},
+};
+
+// What an engine cannot run, and why: one line each.
+struct Gap {
+  Engine engine;
+  LocalPort port;  // the dimension value it lacks
+  std::string_view why;
+};
+constexpr Gap kGaps[] = {
+    {Engine::uring, LocalPort::bound,
+     "port:bound: the explicit port is found by bind() retries on a descriptor; the ring's sockets are direct "
+     "descriptors, made inside the chain"},
 };
 
 }  // namespace
@@ -99,22 +81,21 @@ std::string_view to_string(Role r) {
   return "?";
 }
 
-std::string_view to_string(Engine e) {
-  switch (e) {
-    case Engine::blocking: return "blocking";
-    case Engine::uring: return "uring";
-    case Engine::asio: return "asio";
-  }
-  return "?";
-}
+std::string_view to_string(Engine e) { return engine_info(e).name; }
 
-std::string engine_unavailable(Engine e) {
-  if (e != Engine::uring) return "";
-#ifdef SOCKCHURN_HAVE_URING
-  return uring_support();
-#else
-  return "built without liburing (Debian: liburing-dev)";
-#endif
+std::string engine_unavailable(Engine e) { return engine_info(e).unavailable(); }
+
+bool Variant::takes_rpc() const { return protocol() == Protocol::tcp && strategy->tcp.ends_connections(); }
+
+bool Variant::takes_flows() const { return engine_info(engine).flows; }
+
+std::string gap(const Variant& v) {
+  const EngineInfo& e = engine_info(v.engine);
+  if (!e.runs(v.protocol()))
+    return "the " + std::string(e.name) + " engine runs no " + std::string(to_string(v.protocol())) + " strategy";
+  for (const Gap& g : kGaps)
+    if (g.engine == v.engine && v.strategy->has_port && v.port == g.port) return std::string(g.why);
+  return "";
 }
 
 std::span<const StrategyInfo> strategies() { return kRegistry; }
@@ -151,7 +132,7 @@ std::string Variant::name() const {
 
 std::string Variant::group() const {
   std::string group = std::string(to_string(protocol())) + "/" + std::string(strategy->name);
-  if (engine != Engine::blocking) group += "/engine:" + std::string(to_string(engine));
+  if (engine != engines().front().id) group += "/engine:" + std::string(to_string(engine));
   if (takes_flows()) group += "/flows:" + std::to_string(flows);
   if (rpc != 1) group += "/rpc:" + std::to_string(rpc);
   if (strategy->has_closer) group += "/closer:" + std::string(to_string(closer));
@@ -164,18 +145,15 @@ std::vector<Variant> variants(Protocol protocol) {
   std::vector<Variant> out;
   for (const StrategyInfo& s : kRegistry) {
     if (s.protocol != protocol) continue;
-    for (Engine e : kEngines) {
-      if (s.factory(e) == nullptr) continue;
+    for (const EngineInfo& e : engines())
       for (Closer c : {Closer::client, Closer::server}) {
         if (c == Closer::server && !s.has_closer) continue;
         for (LocalPort p : {LocalPort::ephemeral, LocalPort::bound}) {
-          // The io_uring engine's sockets are direct descriptors, which
-          // liburing 2.3 has no way to bind: it runs ephemeral ports only.
-          if (p == LocalPort::bound && (!s.has_port || e != Engine::blocking)) continue;
-          out.push_back({&s, c, p, e});
+          if (p == LocalPort::bound && !s.has_port) continue;
+          const Variant v{&s, c, p, e.id};
+          if (gap(v).empty()) out.push_back(v);
         }
       }
-    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // The strategy registry: one table (registry.cpp) holds every strategy with
-// its protocol, its role for the results tools, the dimensions it has and the
-// code of its cycle. Benchmark registration, the test matrix, strategy names
+// its protocol, its role for the results tools, the dimensions it has and its
+// policy (policy.hpp: how a connection opens and ends), which every engine
+// (engines.hpp) interprets. Benchmark registration, the test matrix, strategy names
 // on the command line, the suite's strategy groups and the roles the Python
 // tools read all derive from it. Adding a strategy: docs/design.md.
 #pragma once
@@ -12,18 +13,16 @@
 #include <string_view>
 #include <vector>
 
+#include "model/policy.hpp"
+
 namespace sockchurn {
 
 enum class Protocol { tcp, udp };
 enum class Closer { client, server };       // TCP: who ends the exchange
 enum class LocalPort { ephemeral, bound };  // the kernel picks, or bound once to an explicit port
-// Who drives the cycle: blocking system calls (the default, and the names
-// of its benchmarks carry no engine); io_uring (one linked submission per
-// cycle on a ring per client thread; engine:uring); or Boost.Asio (an
-// io_context per client thread running `flows` connections as coroutines,
-// the event-driven client of a proxy or pool; engine:asio).
+// Who drives the cycle; each engine's name, capabilities and factory are a
+// row of the engine table (engines.cpp).
 enum class Engine { blocking, uring, asio };
-inline constexpr Engine kEngines[] = {Engine::blocking, Engine::uring, Engine::asio};
 // What the results tools do with a strategy: ratios of each reuse strategy
 // over each fresh one of the same protocol; references are drawn for scale.
 enum class Role { reuse, fresh, reference };
@@ -34,10 +33,6 @@ std::string_view to_string(LocalPort p);
 std::string_view to_string(Role r);
 std::string_view to_string(Engine e);
 
-struct ExchangeConfig;
-class Exchanger;
-using ExchangerFactory = std::unique_ptr<Exchanger> (*)(const ExchangeConfig&);
-
 struct StrategyInfo {
   Protocol protocol;
   std::string_view name;  // "reuse_unspec": the benchmark name's second part
@@ -45,22 +40,9 @@ struct StrategyInfo {
   bool has_closer;  // closer:client / closer:server variants (the echo-once port)
   bool has_port;    // port:ephemeral / port:bound variants
   std::string_view cycle;  // one line: what one cycle does
-  // Builds one client thread's exchanger (throws std::system_error if its
-  // setup fails, e.g. binding the local port).
-  ExchangerFactory make;
-  // The same strategy in the io_uring and Asio engines; nullptr where it
-  // has none.
-  ExchangerFactory make_uring = nullptr;
-  ExchangerFactory make_asio = nullptr;
-
-  ExchangerFactory factory(Engine e) const {
-    switch (e) {
-      case Engine::blocking: return make;
-      case Engine::uring: return make_uring;
-      case Engine::asio: return make_asio;
-    }
-    return nullptr;
-  }
+  // What a cycle does, as data every engine interprets: the one of its protocol.
+  TcpPolicy tcp{};
+  UdpPolicy udp{};
 };
 
 // Every strategy, in registry order (the order of benchmarks and charts).
@@ -82,16 +64,17 @@ struct Variant {
   Closer closer = Closer::client;
   LocalPort port = LocalPort::ephemeral;
   Engine engine = Engine::blocking;
-  // Connections each client thread keeps in flight (engine:asio; 1 elsewhere).
+  // Connections each client thread keeps in flight (engines with flows; 1
+  // elsewhere).
   unsigned flows = 1;
   // Echo exchanges (requests) per connection before it ends (rpc:N; 1, the
   // default, is one exchange per connection). Strategies that end
-  // connections, in the blocking and Asio engines.
+  // connections, in every engine.
   unsigned rpc = 1;
 
   Protocol protocol() const { return strategy->protocol; }
-  bool takes_rpc() const { return strategy->has_closer && engine != Engine::uring; }
-  bool takes_flows() const { return engine == Engine::asio; }
+  bool takes_rpc() const;
+  bool takes_flows() const;
   // The server ends each exchange: the client uses the echo-once port.
   bool server_closes() const { return strategy->has_closer && closer == Closer::server; }
   // "tcp/reuse_unspec/engine:asio/flows:16/rpc:10/closer:client/port:bound":
@@ -104,8 +87,12 @@ struct Variant {
   std::string group_regex() const;
 };
 
+// Why `v` cannot run in its engine (a line of the registry's gaps, or the
+// engine's protocols), or "" when it can.
+std::string gap(const Variant& v);
+
 // Every strategy of `protocol` with each value of each of its dimensions, in
-// each engine that has it (flows and rpc at 1: the sweep sets them from the
+// each engine that runs it (flows and rpc at 1: the sweep sets them from the
 // command line, bench/sweep.cpp).
 std::vector<Variant> variants(Protocol protocol);
 

@@ -27,6 +27,10 @@ constexpr std::uint32_t kSetsockoptCmd = SOCKET_URING_OP_SETSOCKOPT;
 constexpr std::uint32_t kSetsockoptCmd = 3;
 #endif
 
+// IORING_OP_BIND of <linux/io_uring.h> (kernel 6.11+): the opcode after
+// IORING_OP_FTRUNCATE (55).
+constexpr std::uint8_t kOpBind = 56;
+
 // Why the kernel refused io_uring_setup with `err`, for the message: the
 // sysctl that disables it, or that the kernel has none.
 std::string refusal_hint(int err) {
@@ -148,6 +152,12 @@ void prep_setsockopt(io_uring_sqe& sqe, int fd, int level, int optname, const vo
   sqe.file_index = optlen;
   sqe.addr3 = reinterpret_cast<std::uintptr_t>(optval);
   // NOLINTEND(cppcoreguidelines-pro-type-union-access)
+}
+
+void prep_bind(io_uring_sqe& sqe, int fd, const sockaddr* addr, socklen_t len) noexcept {
+  // io_uring_prep_bind of liburing 2.7: the address in addr, its length in
+  // addr2 (the offset's union).
+  io_uring_prep_rw(kOpBind, &sqe, fd, addr, 0, len);
 }
 
 }  // namespace sockchurn

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <liburing.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdint>
@@ -77,5 +78,11 @@ inline void use_direct(io_uring_sqe& sqe) noexcept { sqe.flags |= IOSQE_FIXED_FI
 // kernel accepts only level SOL_SOCKET). `optval` must stay valid until the
 // operation completes. Clears the flags, as io_uring_prep_* do.
 void prep_setsockopt(io_uring_sqe& sqe, int fd, int level, int optname, const void* optval, unsigned optlen) noexcept;
+
+// bind() through the ring: IORING_OP_BIND (kernel 6.11+; liburing 2.3 has
+// neither the opcode nor io_uring_prep_bind, so the SQE is filled by hand as
+// liburing 2.7 does). The kernel copies `addr` when it takes the SQE.
+// Clears the flags, as io_uring_prep_* do.
+void prep_bind(io_uring_sqe& sqe, int fd, const sockaddr* addr, socklen_t len) noexcept;
 
 }  // namespace sockchurn

@@ -1,0 +1,39 @@
+// The engine table: each engine that runs the strategies' policies, with
+// its name (the `engine:` part of a benchmark name; none for the default),
+// whether it runs on this machine, what it can do and its factory. Adding
+// an engine: a value of `Engine` (registry.hpp), a row here (engines.cpp),
+// its source and its CMake line (docs/design.md).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "model/registry.hpp"
+
+namespace sockchurn {
+
+struct ExchangeConfig;
+class Exchanger;
+
+struct EngineInfo {
+  Engine id;
+  std::string_view name;
+  // "" when the engine runs here, else one line naming what is missing.
+  std::string (*unavailable)();
+  bool tcp;    // runs the TCP strategies
+  bool udp;    // runs the UDP strategies
+  bool flows;  // more than one connection in flight per client thread (flows:N)
+  // Builds one client thread's exchanger for any strategy of a protocol it
+  // runs (throws std::system_error if its setup fails).
+  std::unique_ptr<Exchanger> (*make)(const ExchangeConfig&);
+
+  bool runs(Protocol p) const noexcept { return p == Protocol::tcp ? tcp : udp; }
+};
+
+// Every engine, the default (blocking) first.
+std::span<const EngineInfo> engines();
+const EngineInfo& engine_info(Engine e);
+
+}  // namespace sockchurn
