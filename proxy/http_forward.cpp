@@ -11,6 +11,8 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "net/fd.hpp"
+
 namespace sockchurn::proxy {
 
 namespace {
@@ -103,7 +105,13 @@ Refusal refusal_for_response_error(const error_code& ec) {
   if (ec == http::error::header_limit) return {http::status::bad_gateway, "backend response header too large"};
   if (ec == http::error::body_limit) return {http::status::bad_gateway, "backend response body too large"};
   if (is_http_error(ec)) return {http::status::bad_gateway, "malformed backend response: " + ec.message()};
-  return {http::status::bad_gateway, "backend connection failed: " + ec.message()};
+  return {http::status::bad_gateway, "backend connection failed: " + describe(ec)};
+}
+
+std::string describe(const error_code& ec) {
+  if (ec.category() == boost::system::system_category() || ec.category() == boost::system::generic_category())
+    return errno_name(ec.value()) + " (" + ec.message() + ")";
+  return ec.message();
 }
 
 std::optional<Refusal> check_request_header(const RequestParser& parser) {

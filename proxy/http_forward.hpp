@@ -55,6 +55,10 @@ std::optional<Refusal> check_request_header(const RequestParser& parser);
 // before a whole response, reset, malformed, over a limit).
 Refusal refusal_for_response_error(const boost::system::error_code& ec);
 
+// "ECONNREFUSED (Connection refused)" for a system error, Beast's message
+// for the others.
+std::string describe(const boost::system::error_code& ec);
+
 // A backend response header the proxy does not forward (-> 502): chunked or
 // another Transfer-Encoding, or a body delimited only by the connection's end
 // (no Content-Length).

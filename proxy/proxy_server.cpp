@@ -132,7 +132,7 @@ struct Server::Impl {
       Backend::Lease lease = co_await backend.acquire(ec);
       if (ec) {
         ++stats.backend_errors;
-        co_return refuse({http::status::bad_gateway, "backend unreachable: " + ec.message()}, version, keep_alive);
+        co_return refuse({http::status::bad_gateway, "backend unreachable: " + describe(ec)}, version, keep_alive);
       }
       lease.stream->expires_after(cfg.backend_timeout);
       co_await http::async_write(*lease.stream, out, as_value(ec));
