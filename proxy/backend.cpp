@@ -65,7 +65,7 @@ std::string backend_strategy_names() {
 
 Backend::Backend(Executor ex, tcp::endpoint peer, const BackendStrategy& strategy, std::chrono::milliseconds timeout,
                  std::size_t max_idle)
-    : ex_(ex), peer_(peer), strategy_(strategy), timeout_(timeout), max_idle_(max_idle) {}
+    : ex_(std::move(ex)), peer_(std::move(peer)), strategy_(strategy), timeout_(timeout), max_idle_(max_idle) {}
 
 Backend::~Backend() { drop_idle(); }
 

@@ -118,7 +118,7 @@ struct Server::Impl {
     bool backend_closes = false;
   };
 
-  Answer refuse(const Refusal& r, unsigned version, bool keep_alive) {
+  static Answer refuse(const Refusal& r, unsigned version, bool keep_alive) {
     return {error_response(r, version, keep_alive), {}, false};
   }
 
