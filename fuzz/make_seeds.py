@@ -143,6 +143,24 @@ UDP_SEEDS = {
 
 # --- the parsers: text ----------------------------------------------------
 TEXT_SEEDS = {
+    # fuzz_proxy: the first byte says what follows (0: a client request,
+    # 1: a backend response, 3: the response to a HEAD request).
+    "proxy": {
+        "get": b"\x00GET /a HTTP/1.1\r\nHost: x\r\n\r\n",
+        "post_body": b"\x00POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+        "hop_by_hop": b"\x00GET / HTTP/1.1\r\nConnection: keep-alive, X-A\r\nX-A: 1\r\nKeep-Alive: 5\r\n\r\n",
+        "http10": b"\x00GET / HTTP/1.0\r\n\r\n",
+        "chunked_request": b"\x00POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+        "oversize_header": b"\x00GET / HTTP/1.1\r\nX: " + b"x" * 600 + b"\r\n\r\n",
+        "oversize_body": b"\x00POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n",
+        "response": b"\x01HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        "response_close": b"\x01HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        "response_chunked": b"\x01HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "response_no_length": b"\x01HTTP/1.1 200 OK\r\n\r\nbody",
+        "response_204": b"\x01HTTP/1.1 204 No Content\r\n\r\n",
+        "response_head": b"\x03HTTP/1.1 200 OK\r\nContent-Length: 64\r\n\r\n",
+        "response_garbage": b"\x01garbage\r\n\r\n",
+    },
     "endpoint": {
         "ipv4": b"127.0.0.1:8080", "ipv6_max_port": b"[::1]:65535", "localhost_port_1": b"localhost:1",
         "v4_mapped": b"[::ffff:127.0.0.1]:80", "port_0": b"0.0.0.0:0", "port_65536": b"127.0.0.1:65536",

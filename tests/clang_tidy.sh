@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clang-tidy over the project's own C++ (src/, server/, bench/) with the
+# clang-tidy over the project's own C++ (src/, server/, proxy/, bench/) with the
 # checks in .clang-tidy; any warning fails. Skipped (77) without clang-tidy.
 #
 # usage: tests/clang_tidy.sh SOURCE_DIR BUILD_DIR   (BUILD_DIR holds compile_commands.json)
@@ -25,7 +25,7 @@ cd "$src"
 # The files this build compiles (src/engines/uring/*.cpp only when liburing was found).
 files=()
 shopt -s globstar
-for f in src/**/*.cpp server/*.cpp bench/*.cpp; do
+for f in src/**/*.cpp server/*.cpp proxy/*.cpp bench/*.cpp; do
   if grep -qF "\"file\": \"$PWD/$f\"" "$build/compile_commands.json"; then files+=("$f"); fi
 done
 

@@ -1,0 +1,168 @@
+// sockchurn-proxy: an HTTP/1.1 reverse proxy to one backend whose backend
+// side uses one of the registry's connection strategies. Prints one ready line
+// on stdout once it listens, then nothing else there; SIGINT or SIGTERM end
+// it with status 0.
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "backend.hpp"
+#include "process/flags.hpp"
+#include "proxy_server.hpp"
+
+namespace {
+
+using sockchurn::proxy::Config;
+
+constexpr const char* kAbout = R"(usage: sockchurn-proxy --backend HOST:PORT [FLAGS]
+
+An HTTP/1.1 reverse proxy for sockchurn's proxy section: keeps client
+connections alive and forwards each request to one backend, whose connections
+open and end the way --backend-strategy says. Bodies must have a
+Content-Length: chunked requests get 501, chunked backend responses 502.
+Once listening it prints one line on stdout and nothing else there:
+  sockchurn-proxy ready port=PORT backend=HOST:PORT strategy=NAME
+SIGINT or SIGTERM stop it (exit status 0).
+
+)";
+
+constexpr const char* kExit = R"(
+Flags take their value as --flag=VALUE or --flag VALUE.
+Exit status: 0 after a signal, 1 when it cannot listen, 2 for a bad flag.
+)";
+
+struct Options {
+  Config cfg;
+  bool stats = false;
+  bool help = false;
+};
+
+std::chrono::milliseconds seconds_flag(const char* flag, std::string_view v) {
+  const double seconds = sockchurn::parse_number<double>(flag, v, 0.001, 1e6);
+  return std::chrono::milliseconds(std::max<long long>(1, std::llround(seconds * 1000.0)));
+}
+
+std::string strategy_help() {
+  std::string out = "how backend connections open and end (default\nfresh_close):";
+  for (const auto& s : sockchurn::proxy::backend_strategies()) out += std::string("\n  ") + s.name;
+  return out;
+}
+
+sockchurn::Flags flag_table(Options& o) {
+  using sockchurn::parse_number;
+  sockchurn::Flags f;
+  f.value("--listen", "ADDR",
+          "numeric IPv4 or IPv6 address to listen on, or\n"
+          "localhost (default 127.0.0.1: loopback only unless\n"
+          "you pass another address)",
+          [&o](std::string_view v) { o.cfg.listen = std::string(v); })
+      .value("--port", "N", "port to listen on (default 0: the kernel picks)",
+             [&o](std::string_view v) { o.cfg.port = parse_number<std::uint16_t>("--port", v, 0, 65535); })
+      .value("--backend", "HOST:PORT", "the backend, numeric address (required)",
+             [&o](std::string_view v) { o.cfg.backend = std::string(v); })
+      .value("--backend-strategy", "NAME", strategy_help(),
+             [&o](std::string_view v) {
+               if (sockchurn::proxy::find_backend_strategy(v) == nullptr)
+                 throw sockchurn::UsageError("--backend-strategy: '" + std::string(v) + "' is not one of " +
+                                             sockchurn::proxy::backend_strategy_names());
+               o.cfg.backend_strategy = std::string(v);
+             })
+      .value("--max-connections", "N", "open client connections; more are reset at\nonce (default 10000)",
+             [&o](std::string_view v) {
+               o.cfg.max_connections = parse_number<std::size_t>("--max-connections", v, 1, 100'000'000);
+             })
+      .value("--max-idle-backend", "N",
+             "idle backend connections (keepalive) or kept\nsockets (reuse_unspec) at most (default 1024)",
+             [&o](std::string_view v) {
+               o.cfg.max_idle_backend = parse_number<std::size_t>("--max-idle-backend", v, 0, 1'000'000);
+             })
+      .value("--max-header", "BYTES",
+             "request and backend response header size; a larger\nrequest header gets 431 (default 8192)",
+             [&o](std::string_view v) {
+               o.cfg.limits.max_header = parse_number<std::size_t>("--max-header", v, 64, 1 << 20);
+             })
+      .value("--max-body", "BYTES",
+             "request and backend response body size; a larger\nrequest gets 413, response 502 (default 1048576)",
+             [&o](std::string_view v) {
+               o.cfg.limits.max_body = parse_number<std::size_t>("--max-body", v, 0, 1ULL << 30);
+             })
+      .value("--idle-timeout", "SECONDS",
+             "close a client connection idle this long between\nor within requests (default 30)",
+             [&o](std::string_view v) { o.cfg.idle_timeout = seconds_flag("--idle-timeout", v); })
+      .value("--backend-timeout", "SECONDS",
+             "bound on a backend connect, exchange and FIN wait;\nover it the client gets 504 (default 10)",
+             [&o](std::string_view v) { o.cfg.backend_timeout = seconds_flag("--backend-timeout", v); })
+      .toggle("--stats", "print counters on stderr at exit", [&o] { o.stats = true; })
+      .toggle("--help", "this text", [&o] { o.help = true; })
+      .alias("-h", "--help");
+  return f;
+}
+
+void print_stats(const sockchurn::proxy::Stats& s) {
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::fprintf(stderr,
+               "sockchurn-proxy: stats accepted=%llu refused=%llu requests=%llu forwarded=%llu refused_requests=%llu "
+               "backend_errors=%llu sockets_opened=%llu connects=%llu sockets_reused=%llu pooled_reuses=%llu "
+               "ended_after_fin=%llu ended_first=%llu abandoned=%llu\n",
+               u(s.accepted), u(s.refused), u(s.requests), u(s.forwarded), u(s.refused_requests), u(s.backend_errors),
+               u(s.sockets_opened), u(s.connects), u(s.sockets_reused), u(s.pooled_reuses), u(s.ended_after_fin),
+               u(s.ended_first), u(s.abandoned));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  const sockchurn::Flags flags = flag_table(opt);
+  try {
+    flags.parse(argc, argv);
+    if (!opt.help && opt.cfg.backend.empty()) throw sockchurn::UsageError("--backend HOST:PORT is required");
+  } catch (const sockchurn::UsageError& e) {
+    std::fprintf(stderr, "sockchurn-proxy: %s (see --help)\n", e.what());
+    return 2;
+  }
+  if (opt.help) {
+    std::fputs((kAbout + flags.help() + kExit).c_str(), stdout);
+    return 0;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<sockchurn::proxy::Server> server;
+  try {
+    server = std::make_unique<sockchurn::proxy::Server>(opt.cfg);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "sockchurn-proxy: %s (see --help)\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sockchurn-proxy: %s\n", e.what());
+    return 1;
+  }
+
+  // Before the ready line, so that a parent's SIGTERM always stops us cleanly.
+  boost::asio::signal_set signals(server->context(), SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) server->stop();
+  });
+
+  std::cout << sockchurn::proxy::ready_line(server->port(), opt.cfg) << std::endl;
+
+  int status = 0;
+  try {
+    server->run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sockchurn-proxy: %s\n", e.what());
+    status = 1;
+  }
+  if (opt.stats) print_stats(server->stats());
+  return status;
+}
