@@ -293,7 +293,9 @@ def run_group(plan, roles, deadline, progress=None):
 def _warmup_words(warmup):
     if not isinstance(warmup, dict):
         return "no warm-up figures"
-    words = [f"{warmup.get('seconds', '?')} s", f"{warmup.get('exchanges', '?')} exchanges"]
+    seconds, exchanges = warmup.get("seconds"), warmup.get("exchanges")
+    words = [f"{seconds:.1f} s" if isinstance(seconds, (int, float)) else "? s",
+             f"{exchanges:,} exchanges" if isinstance(exchanges, int) else "? exchanges"]
     if warmup.get("time_wait") is not None:
         words.append(f"TIME_WAIT {warmup['time_wait']}")
     if warmup.get("stable") is False:
