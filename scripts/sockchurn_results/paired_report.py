@@ -149,6 +149,7 @@ def ratio_rows(paired):
                 "excluded": pairs_words(ratio).partition(", ")[2],
                 "verdict": _verdict(ratio.get("lo"), ratio.get("hi")),
                 "modes": _modes_words(group, ratio), "ident": ident,
+                "busy": group.get("flags", {}).get("busy_slices", 0) > 0,
                 "log_ratios": ratio.get("log_ratios") or []})
     return rows
 
@@ -209,7 +210,9 @@ def change_rows(paired_a, paired_b):
         if math.isnan(change.lo):
             verdict = "no interval (too few pairs)"
         elif change.lo > 1 or change.hi < 1:
-            verdict = "changed"
+            # Within-run intervals hold the noise within a run, not a busy
+            # machine's shift between runs: say so where it may be that.
+            verdict = "changed (busy machine)" if a["busy"] or b["busy"] else "changed"
         else:
             verdict = "no change beyond noise"
         out.append({"ratio": a["ratio"], "metric": a["metric"], "placement": a["placement"],
@@ -222,9 +225,12 @@ def change_rows(paired_a, paired_b):
 
 
 def two_file_summary(rows, only_a=0, only_b=0):
-    changed = sum(r["verdict"] == "changed" for r in rows)
+    changed = sum(r["verdict"].startswith("changed") for r in rows)
+    busy = sum(r["verdict"] == "changed (busy machine)" for r in rows)
     within = sum(r["verdict"] == "no change beyond noise" for r in rows)
     line = f"{changed} of {len(rows)} paired ratios changed beyond noise; {within} within"
+    if busy:
+        line += f"; {busy} of the changes measured on a busy machine (may be its load)"
     untested = len(rows) - changed - within
     if untested:
         line += f"; {untested} without an interval (too few pairs)"

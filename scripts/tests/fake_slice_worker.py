@@ -135,7 +135,7 @@ def main():
             max_us = stall * 1e6
         time.sleep(wall_s * scale)
         cpu_us = me.get("cpu_us", 20.0) * math.exp(own.gauss(0, noise))
-        emit({"slice": number, "exchanges": exchanges, "errors": {},
+        emit({"slice": number - 1, "exchanges": exchanges, "errors": {},  # 0-based, as the worker
               "wall_ns": int(wall_s * 1e9), "client_cpu_ns": int(cpu_us * exchanges * 1e3),
               "server_cpu_ns": int(cpu_us * 0.8 * exchanges * 1e3),
               "machine_busy_ns": int(wall_s * 1e9), "steal_ns": 0,

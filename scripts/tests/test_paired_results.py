@@ -53,12 +53,26 @@ def test_compare_two_files_says_what_changed_beyond_noise(capsys):
     code, out, err = run_compare(capsys, golden("paired_a.json"), golden("paired_b.json"))
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0] == "1 of 4 paired ratios changed beyond noise; 3 within"
+    assert lines[0] == ("1 of 4 paired ratios changed beyond noise; 3 within; 1 of the changes "
+                        "measured on a busy machine (may be its load)")
     assert any(line.startswith("warning: B: the machine was busy in 10 of 30 slices") for line in lines)
     rows = {(line[:57].strip(), line[59:75].strip()): line for line in lines if line.startswith("tcp ")}
-    assert rows[(RATE_CLOSE, "rate")].endswith("-23.5% [-25.6, -21.4]  changed")
+    assert rows[(RATE_CLOSE, "rate")].endswith("-23.5% [-25.6, -21.4]  changed (busy machine)")
     assert rows[(RATE_LINGER, "rate")].endswith("no change beyond noise")
     assert rows[(RATE_CLOSE, "CPU per exchange")].endswith("no change beyond noise")
+
+
+def test_a_change_on_a_quiet_machine_is_plain_changed(capsys, tmp_path):
+    # A's run again with reuse 10% faster against fresh_linger0 in every round.
+    doc = json.loads(open(golden("paired_a.json")).read())
+    ratio = doc["paired"][0]["ratios"][0]
+    ratio["log_ratios"] = [v + 0.0953 for v in ratio["log_ratios"]]
+    (tmp_path / "faster.json").write_text(json.dumps(doc))
+    code, out, _ = run_compare(capsys, golden("paired_a.json"), tmp_path / "faster.json")
+    assert code == 0
+    assert out.splitlines()[0] == "1 of 4 paired ratios changed beyond noise; 3 within"
+    row = next(line for line in out.splitlines() if line.startswith(RATE_LINGER))
+    assert row.endswith("  changed") and "+10.0% [" in row
 
 
 def test_compare_a_file_with_itself_changes_nothing(capsys):
