@@ -49,14 +49,17 @@ def _reuse_and_fresh(ratio):
     return ratio["denominator"], ratio["numerator"]
 
 
-def describe(ratio, group):
-    """"tcp reuse_unspec ÷ fresh_linger0, client closes, 1 thread"."""
+def describe(ratio, group, placement=False):
+    """"tcp reuse_unspec ÷ fresh_linger0, client closes, 1 thread" (and
+    ", placement same" when asked)."""
     reuse, fresh = _reuse_and_fresh(ratio)
     parsed = parse_name(reuse)
     threads = group.get("threads", 1)
     words = [f"{parsed['group']} {parsed['strategy'] or reuse} ÷ "
              f"{parse_name(fresh)['strategy'] or fresh}"] + dims_words(reuse)
     words.append(f"{threads} thread" + ("" if threads == 1 else "s"))
+    if placement and group.get("placement"):
+        words.append(f"placement {group['placement']}")
     return ", ".join(words)
 
 
@@ -91,7 +94,8 @@ def verdict_lines(group):
         rate = metrics.get("exchanges_per_s")
         cpu = metrics.get("cpu_us_per_exchange")
         first = rate or cpu
-        line = f"{describe(first, group)}: {fmt_interval(first)} ({pairs_words(first)})"
+        line = f"{describe(first, group, placement=True)}: {fmt_interval(first)} " \
+               f"({pairs_words(first)})"
         if rate and cpu:
             line += f"; CPU per exchange {fmt_interval(cpu)}"
         lines.append(line)

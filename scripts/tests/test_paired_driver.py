@@ -128,10 +128,11 @@ def test_interleaved_run_against_the_fake_worker(tmp_path, fake):
     rate = group["ratios"][0]
     assert rate["pairs"] == 7 and rate["excluded_why"] == ["round 4: stall (fresh_close, max 700 ms)"]
     lines = done.stdout.splitlines()
-    assert re.fullmatch(r"tcp reuse_unspec ÷ fresh_linger0, client closes, 1 thread: 1\.1\d× "
-                        r"\[1\.\d\d, 1\.\d\d\] \(7 pairs, 1 excluded: stall\); CPU per exchange "
-                        r"1\.\d\d× \[1\.\d\d, 1\.\d\d\]", lines[0])
-    assert lines[1].startswith("tcp reuse_unspec ÷ fresh_close, client closes, 1 thread: 2.2")
+    assert re.fullmatch(r"tcp reuse_unspec ÷ fresh_linger0, client closes, 1 thread, placement "
+                        r"same: 1\.1\d× \[1\.\d\d, 1\.\d\d\] \(7 pairs, 1 excluded: stall\); "
+                        r"CPU per exchange 1\.\d\d× \[1\.\d\d, 1\.\d\d\]", lines[0])
+    assert lines[1].startswith("tcp reuse_unspec ÷ fresh_close, client closes, 1 thread, "
+                               "placement same: 2.2")
     assert "round 8/8" in done.stderr
 
 
@@ -205,7 +206,8 @@ def test_groups_file_with_threads_per_line(tmp_path, fake):
     assert [(g["group"], g["threads"]) for g in groups] == [
         ([REUSE, CLOSE], 1), ([REUSE, CLOSE], 2), ([REUSE, LINGER], 1)]
     assert "--threads=2" in groups[1]["commands"][REUSE]
-    assert "1 thread:" in done.stdout and "2 threads:" in done.stdout
+    assert "1 thread, placement same:" in done.stdout
+    assert "2 threads, placement same:" in done.stdout
 
 
 def test_roles_come_from_the_binary_or_the_naming_rule(tmp_path, fake):

@@ -84,8 +84,9 @@ def test_compare_a_file_with_itself_changes_nothing(capsys):
 def test_headline_quotes_paired_ratios(capsys):
     code, out, _ = run_compare(capsys, golden("paired_a.json"), "--headline")
     assert code == 0
-    assert out.splitlines()[1] == (f"  {RATE_LINGER}: 1.13× [1.10, 1.16] (9 pairs, 1 excluded: "
-                                   f"stall); CPU per exchange 1.22× [1.19, 1.26]")
+    assert out.splitlines()[1] == (f"  {RATE_LINGER}, placement same: 1.13× [1.10, 1.16] "
+                                   f"(9 pairs, 1 excluded: stall); CPU per exchange 1.22× "
+                                   f"[1.19, 1.26]")
 
 
 def test_quick_runs_without_paired_ratios_get_a_summary_first(capsys, tmp_path):
