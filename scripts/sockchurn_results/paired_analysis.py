@@ -128,38 +128,68 @@ def excluded_rounds(slices, names):
     return out
 
 
-def _pair_values(slices, numerator, denominator, metric, excluded):
-    """Per-round log-ratios (round order) of numerator over denominator."""
+def _pairs(slices, reuse, fresh, metric, excluded):
+    """[(log-ratio, fresh's slice)] per round (round order), the ratio read
+    as reuse's advantage."""
     by = {(s["variant"], s["round"]): s for s in slices}
     value = slice_rate if metric == "exchanges_per_s" else slice_cpu_us
     out = []
     for number in sorted({s["round"] for s in slices}):
         if number in excluded:
             continue
-        a, b = by.get((numerator, number)), by.get((denominator, number))
+        a, b = by.get((reuse, number)), by.get((fresh, number))
         if a is None or b is None:
             continue
         va, vb = value(a), value(b)
         if va > 0 and vb > 0:
-            out.append(math.log(va / vb))
+            log = math.log(va / vb)
+            out.append((log if metric == "exchanges_per_s" else -log, b))
     return out
 
 
-def ratio(slices, reuse, fresh, metric, excluded):
-    """One ratio of the group, read as reuse's advantage (> 1: reuse is
-    better): reuse's rate over fresh's, or fresh's CPU per exchange over
-    reuse's. "log_ratios" are the per-round values it is computed from."""
-    numerator, denominator = (reuse, fresh) if metric == "exchanges_per_s" else (fresh, reuse)
-    logs = _pair_values(slices, numerator, denominator, metric, excluded)
+def _interval_keys(logs):
     interval = signed_rank_interval(logs)
     estimate = interval.exp() if interval.n else interval
-    return {"numerator": numerator, "denominator": denominator, "metric": metric,
-            "estimate": _json_float(estimate.estimate), "lo": _json_float(estimate.lo),
-            "hi": _json_float(estimate.hi), "confidence": CONFIDENCE,
-            "achieved_confidence": round(interval.confidence, 4), "method": METHOD,
-            "pairs": len(logs), "excluded": len(excluded),
-            "excluded_why": [f"round {r}: {why}" for r, why in sorted(excluded.items())],
-            "log_ratios": [round(v, 6) for v in logs]}
+    return {"estimate": _json_float(estimate.estimate), "lo": _json_float(estimate.lo),
+            "hi": _json_float(estimate.hi), "achieved_confidence": round(interval.confidence, 4),
+            "pairs": len(logs)}
+
+
+def _by_mode(pairs, fresh_modes):
+    """The ratio within each mode of the fresh variant (its slices go to the
+    mode whose rate is nearest on a log scale), when it has two."""
+    if len(fresh_modes) < 2:
+        return []
+    out = []
+    for index, mode in enumerate(fresh_modes):
+        logs = [log for log, s in pairs if _nearest(slice_rate(s), fresh_modes) == index]
+        out.append({"fresh_rate": round(mode["rate"], 1), **_interval_keys(logs)})
+    return out
+
+
+def _nearest(rate, found):
+    if not rate > 0:
+        return -1
+    return min(range(len(found)), key=lambda i: abs(math.log(rate / found[i]["rate"])))
+
+
+def ratio(slices, reuse, fresh, metric, excluded, fresh_modes=()):
+    """One ratio of the group, read as reuse's advantage (> 1: reuse is
+    better): reuse's rate over fresh's, or fresh's CPU per exchange over
+    reuse's. "log_ratios" are the per-round values it is computed from;
+    "by_mode" the ratio within each of the fresh variant's two modes."""
+    numerator, denominator = (reuse, fresh) if metric == "exchanges_per_s" else (fresh, reuse)
+    pairs = _pairs(slices, reuse, fresh, metric, excluded)
+    logs = [log for log, _ in pairs]
+    out = {"numerator": numerator, "denominator": denominator, "metric": metric,
+           **_interval_keys(logs), "confidence": CONFIDENCE, "method": METHOD,
+           "excluded": len(excluded),
+           "excluded_why": [f"round {r}: {why}" for r, why in sorted(excluded.items())],
+           "log_ratios": [round(v, 6) for v in logs]}
+    by_mode = _by_mode(pairs, fresh_modes)
+    if by_mode:
+        out["by_mode"] = by_mode
+    return out
 
 
 def _json_float(x):
@@ -175,12 +205,13 @@ def analyse(slices, names, roles, stall_max_us=STALL_MAX_US):
     excluded = excluded_rounds(slices, names)
     reuse = [n for n in names if roles.get(n) == "reuse"]
     fresh = [n for n in names if roles.get(n) == "fresh"]
-    ratios = [ratio(slices, r, f, metric, excluded)
-              for r in reuse for f in fresh for metric in METRICS]
     kept = [s for s in slices if not set(s["flags"]) & set(EXCLUDING)]
+    found = {n: modes([slice_rate(s) for s in kept if s["variant"] == n]) for n in names}
+    ratios = [ratio(slices, r, f, metric, excluded, found[f])
+              for r in reuse for f in fresh for metric in METRICS]
     return {
         "ratios": ratios,
-        "modes": {n: modes([slice_rate(s) for s in kept if s["variant"] == n]) for n in names},
+        "modes": found,
         "flags": {"busy_slices": sum("busy" in s["flags"] for s in slices),
                   "insufficient_slices": sum("insufficient" in s["flags"] for s in slices),
                   "stalled_slices": sum("stall" in s["flags"] for s in slices),

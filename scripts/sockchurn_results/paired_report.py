@@ -99,8 +99,16 @@ def verdict_lines(group):
         if rate and cpu:
             line += f"; CPU per exchange {fmt_interval(cpu)}"
         lines.append(line)
+        if rate and rate.get("by_mode"):
+            fresh = _reuse_and_fresh(rate)[1]
+            shares = [m.get("share") for m in group.get("modes", {}).get(fresh, [])]
+            lines.append(f"  {fresh} has 2 modes; the ratio in each: " + "; ".join(
+                f"{m['fresh_rate']:,.0f}/s" + (f" ({share:.0%})" if share else "")
+                + f": {fmt_interval(m)} ({m['pairs']} pairs)"
+                for m, share in zip(rate["by_mode"], shares + [None] * 2)))
+    told = {_reuse_and_fresh(r)[1] for r in group.get("ratios", []) if r.get("by_mode")}
     for name, found in group.get("modes", {}).items():
-        if len(found) > 1:
+        if len(found) > 1 and name not in told:
             lines.append(f"  {name}: {len(found)} modes: " + ", ".join(
                 f"{m['rate']:,.0f}/s ({m['share']:.0%})" for m in found))
     if group.get("error"):

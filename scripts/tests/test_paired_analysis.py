@@ -110,6 +110,15 @@ def test_modes_of_every_variant():
     low, high = group["modes"][FRESH]
     assert (low["slices"], high["slices"]) == (10, 5)
     assert low["rate"] == pytest.approx(13000, rel=0.02) and high["rate"] == pytest.approx(30000, rel=0.02)
+    # The ratio within each of fresh's modes: 22,000 / 13,000 and 22,000 / 30,000.
+    rate, cpu = group["ratios"]
+    assert [m["pairs"] for m in rate["by_mode"]] == [10, 5]
+    assert rate["by_mode"][0]["estimate"] == pytest.approx(22 / 13, rel=0.02)
+    assert rate["by_mode"][1]["estimate"] == pytest.approx(22 / 30, rel=0.02)
+    assert rate["by_mode"][0]["lo"] <= rate["by_mode"][0]["estimate"] <= rate["by_mode"][0]["hi"]
+    assert rate["by_mode"][1]["lo"] is None  # 5 pairs: no 95% interval
+    assert [m["fresh_rate"] for m in cpu["by_mode"]] == [round(low["rate"], 1), round(high["rate"], 1)]
+    assert "by_mode" not in analyse(rounds(15), [REUSE, FRESH], ROLES)["ratios"][0]
 
 
 def test_every_reuse_against_every_fresh_and_no_reference():

@@ -136,6 +136,16 @@ def test_interleaved_run_against_the_fake_worker(tmp_path, fake):
     assert "round 8/8" in done.stderr
 
 
+def test_a_bimodal_fresh_variant_gets_a_ratio_per_mode(tmp_path, fake):
+    fake({REUSE: {"rate": 20000}, CLOSE: {"modes": [[8000, 0.6], [16000, 0.4]], "noise": 0.02}})
+    done = paired(tmp_path, "--group", f"{REUSE},{CLOSE}", "--rounds", "20", "-o", "out.json")
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.splitlines()[1]
+    assert re.fullmatch(rf"  {CLOSE} has 2 modes; the ratio in each: 8,\d\d\d/s \(\d\d%\): "
+                        r"2\.\d\d× \[2\.\d\d, 2\.\d\d\] \(\d+ pairs\); 16,\d\d\d/s \(\d\d%\): "
+                        r"1\.2\d× \[1\.\d\d, 1\.\d\d\] \(\d+ pairs\)", line)
+
+
 def test_a_worker_error_ends_its_group_with_one_line_and_keeps_the_rest(tmp_path, fake):
     logs = fake({REUSE: {"rate": 20000}, CLOSE: {"rate": 9000, "error_at_slice": 3}})
     done = paired(tmp_path, "--group", f"{REUSE},{CLOSE}", "--group", f"{REUSE},{CLOSE}",
