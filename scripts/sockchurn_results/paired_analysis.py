@@ -30,6 +30,8 @@ BUSY_STEAL_CPUS = 0.1
 # Flags whose slices' rounds leave every ratio; "busy" is counted and warned
 # about, not excluded (pairing is what keeps a busy machine's ratios honest).
 EXCLUDING = ("insufficient", "stall")
+# Ratios within each mode only when at most this share of slices was busy.
+BY_MODE_MAX_BUSY = 0.25
 
 
 def _num(value):
@@ -207,7 +209,11 @@ def analyse(slices, names, roles, stall_max_us=STALL_MAX_US):
     fresh = [n for n in names if roles.get(n) == "fresh"]
     kept = [s for s in slices if not set(s["flags"]) & set(EXCLUDING)]
     found = {n: modes([slice_rate(s) for s in kept if s["variant"] == n]) for n in names}
-    ratios = [ratio(slices, r, f, metric, excluded, found[f])
+    # A ratio within a mode picks rounds by the fresh slice's rate: sound when
+    # the modes are the strategy's own, biased (regression to the mean) when
+    # they are the load of a busy machine, which moves the slices apart.
+    quiet = sum("busy" in s["flags"] for s in slices) <= BY_MODE_MAX_BUSY * len(slices)
+    ratios = [ratio(slices, r, f, metric, excluded, found[f] if quiet else ())
               for r in reuse for f in fresh for metric in METRICS]
     return {
         "ratios": ratios,

@@ -121,6 +121,17 @@ def test_modes_of_every_variant():
     assert "by_mode" not in analyse(rounds(15), [REUSE, FRESH], ROLES)["ratios"][0]
 
 
+def test_no_ratio_per_mode_on_a_busy_machine():
+    # Modes that the machine's load makes: picking rounds by fresh's rate
+    # would bias the ratio, so there is none per mode (the modes are kept).
+    special = {(FRESH, r): {"exchanges": 3000 if r % 3 == 0 else 1300,
+                            "foreign_cpu_load": 1.5} for r in range(15)}
+    special.update({(REUSE, r): {"foreign_cpu_load": 1.5} for r in range(15)})
+    group = analyse(rounds(15, special=special), [REUSE, FRESH], ROLES)
+    assert len(group["modes"][FRESH]) == 2 and group["flags"]["busy_slices"] == 30
+    assert all("by_mode" not in r for r in group["ratios"])
+
+
 def test_every_reuse_against_every_fresh_and_no_reference():
     linger = "tcp/fresh_linger0/closer:client"
     keep = "tcp/keepalive"
