@@ -19,6 +19,13 @@ side), and the ratios side by side. Runs are matched on their dimensions with
 those defaults filled in, so files made before a dimension existed compare
 with newer ones. See docs/results-format.md.
 
+A file with paired measurement (a "paired" list: scripts/paired, or merged
+with merge_results.py --paired) opens with its paired ratios: one file,
+each ratio with its 95% interval; two files, each ratio of both with the
+change B / A and its interval, "changed" or "no change beyond noise".
+Either way the output's first line is a one-line summary, also for files
+without paired ratios (and a warning when slices or runs shared the machine).
+
 A file from a full scripts/bench run also has the extra sections' rows
 (names with section:NAME): one file gets a table per section (--table
 tw_reuse, --table conntrack); their rows are in the ratio table, told apart
@@ -34,11 +41,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pandas as pd  # noqa: E402
 
 import sockchurn_results as sr  # noqa: E402
+from sockchurn_results import paired_report  # noqa: E402
 from sockchurn_results.section_report import conntrack_report, tw_reuse_report  # noqa: E402
 
 METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
            "p50_us", "p99_us", "real_time_ns", "cpu_time_ns")
-TABLES = ("ratios", "syscall", "errors", "runs", "tw_reuse", "conntrack")
+TABLES = ("paired", "ratios", "syscall", "errors", "runs", "tw_reuse", "conntrack")
 PROG = "compare.py"
 
 
@@ -72,13 +80,21 @@ def parse_args(argv):
 
 def one_file(args, notes):
     results = sr.load(args.results)
+    tables, summaries = {}, []
+    if results.paired:
+        line, tables["paired"] = paired_report.one_file_table(results.paired)
+        summaries.append(line)
+    if not results.has_benchmarks:
+        return summaries, [sr.provenance(results.context, results.source)], tables, \
+            busy_warnings("", results)
     summary = sr.summarize(results)
-    tables = {}
     if results.is_sockchurn:
         if args.metric not in summary.columns:
             notes.append(f"{args.results} has no {args.metric} values")
         table = sr.ratio_table(results, args.metric, summary)
         tables["ratios"] = sr.ratio_report(results, table, args.metric)
+        if not results.paired:
+            summaries.append(sr.unpaired_summary(table))
         missing_baselines(results, summary, table, notes)
         calls = sr.syscall_table(results, summary)
         if len(calls) or args.table == "syscall":
@@ -94,8 +110,10 @@ def one_file(args, notes):
     tables["errors"] = sr.errors_report(sr.errored_runs(summary))
     if args.all or not results.is_sockchurn or args.table == "runs":
         tables["runs"] = sr.runs_report(results, sr.run_order(results, summary))
+    if not summaries:
+        summaries.append(f"{len(summary)} runs, no reuse / fresh ratios")
     header = [sr.provenance(results.context, results.source)]
-    return header, tables
+    return summaries, header, tables, busy_warnings("", results, summary)
 
 
 def missing_baselines(results, summary, table, notes, label=None):
@@ -108,7 +126,23 @@ def missing_baselines(results, summary, table, notes, label=None):
 
 def two_files(args, notes):
     a, b = sr.load(args.results), sr.load(args.results_b)
+    tables, summaries = {}, []
+    if a.paired and b.paired:
+        line, tables["paired"] = paired_report.two_file_table(a.paired, b.paired)
+        summaries.append(line)
+    elif a.paired or b.paired:
+        notes.append(f"only {'A' if a.paired else 'B'} has paired ratios: they are not compared")
+    header = [f"A = {sr.provenance(a.context, a.source)}", f"B = {sr.provenance(b.context, b.source)}"]
+    warnings = [f"{key} differs: A {va}, B {vb}"
+                for key, va, vb in sr.context_differences(a.context, b.context)]
+    if not (a.has_benchmarks and b.has_benchmarks):
+        warnings = busy_warnings("A", a) + busy_warnings("B", b) + warnings
+        if not tables:
+            raise UsageProblem(f"{args.results} and {args.results_b} have neither benchmarks nor "
+                               f"paired ratios in common: nothing to compare")
+        return summaries, header, tables, warnings
     sa, sb = sr.summarize(a), sr.summarize(b)
+    warnings = busy_warnings("A", a, sa) + busy_warnings("B", b, sb) + warnings
     common, only_a, only_b = sr.overlap(sa, sb)
     if not common:
         raise UsageProblem(f"{args.results} and {args.results_b} have no benchmarks in common "
@@ -116,12 +150,13 @@ def two_files(args, notes):
     if only_a or only_b:
         notes.append(f"partial overlap: {len(common)} runs in common, {len(only_a)} only in A, "
                      f"{len(only_b)} only in B; only common runs are compared")
-    tables = {}
     metric = args.metric
     if metric not in sa.columns or metric not in sb.columns:
         notes.append(f"{metric} is missing from one or both files; comparing real_time_ns per run instead")
         metric = "real_time_ns"
-    tables["runs"] = sr.compare_runs_report(sr.compare_runs(sa, sb, metric), metric)
+    runs = sr.compare_runs(sa, sb, metric)
+    tables["runs"] = sr.compare_runs_report(runs, metric)
+    summaries.append(sr.runs_summary(runs))
     if a.is_sockchurn and b.is_sockchurn:
         keys_b = sr.ratio_key_columns(b)
         keys = [k for k in sr.ratio_key_columns(a) if k in keys_b]
@@ -133,10 +168,32 @@ def two_files(args, notes):
     errors = pd.concat([sr.errored_runs(sa).assign(file="A"), sr.errored_runs(sb).assign(file="B")],
                        ignore_index=True)
     tables["errors"] = sr.errors_report(errors, title="errored benchmarks (excluded from every comparison)")
-    header = [f"A = {sr.provenance(a.context, a.source)}", f"B = {sr.provenance(b.context, b.source)}"]
-    warnings = [f"{key} differs: A {va}, B {vb}"
-                for key, va, vb in sr.context_differences(a.context, b.context)]
-    return header, tables, warnings
+    return summaries, header, tables, warnings
+
+
+def busy_warnings(label, results, summary=None):
+    """Warnings when a file's paired slices or its runs shared the machine."""
+    prefix = f"{label}: " if label else ""
+    found = [paired_report.busy_banner(results.paired)]
+    if summary is not None:
+        found.append(sr.busy_runs(summary))
+    return [prefix + line for line in found if line]
+
+
+def headline(args):
+    """The few lines scripts/bench ends with: the paired ratios with their
+    intervals when the file has them, then the unpaired medians' ranges."""
+    results = sr.load(args.results)
+    lines = []
+    if results.paired:
+        banner = paired_report.busy_banner(results.paired)
+        lines += ([f"warning: {banner}"] if banner else []) + [
+            "paired ratios (reuse's advantage, 95% intervals):"] + [
+            "  " + line for group in results.paired for line in paired_report.verdict_lines(group)]
+    if results.has_benchmarks:
+        table = sr.ratio_table(sr.main_sweep(results), args.metric)
+        lines += sr.report.headline(table, args.metric)
+    return lines
 
 
 def write(text, path):
@@ -155,31 +212,31 @@ def main(argv=None):
     args = parse_args(argv)
     notes = []
     try:
-        warnings = []
         if args.headline:
             if args.results_b is not None:
                 raise UsageProblem("--headline takes one results file")
-            results = sr.main_sweep(sr.load(args.results))
-            table = sr.ratio_table(results, args.metric)
-            write("\n".join(sr.report.headline(table, args.metric)) + "\n", args.output)
+            write("\n".join(headline(args)) + "\n", args.output)
             return 0
         if args.results_b is None:
-            header, tables = one_file(args, notes)
+            summaries, header, tables, warnings = one_file(args, notes)
         else:
-            header, tables, warnings = two_files(args, notes)
+            summaries, header, tables, warnings = two_files(args, notes)
         if args.table:
             if args.table not in tables:
                 raise UsageProblem(f"no {args.table} table for {args.results}"
                                    + (f" and {args.results_b}" if args.results_b else ""))
             tables = {args.table: tables[args.table]}
         if args.format == "csv":
+            for line in summaries:
+                print(f"{PROG}: {line}", file=sys.stderr)
             for warning in warnings:
                 print(f"{PROG}: warning: {warning}", file=sys.stderr)
             for note in notes:
                 print(f"{PROG}: note: {note}", file=sys.stderr)
             header = []
         else:
-            header = header + [f"warning: {w}" for w in warnings] + [f"note: {n}" for n in notes]
+            header = (summaries + header + [f"warning: {w}" for w in warnings]
+                      + [f"note: {n}" for n in notes])
         write(sr.render(list(tables.values()), args.format, header), args.output)
     except (sr.ResultsError, UsageProblem) as e:
         print(f"{PROG}: {e}", file=sys.stderr)

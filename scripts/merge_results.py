@@ -12,6 +12,11 @@ section:tw_reuse/tw_reuse:0: they go before the time flags and threads:N
 (tcp/fresh_close/.../placement:same/section:tw_reuse/tw_reuse:0/real_time/threads:1),
 so that the rows of a suite section differ from the main sweep's and from
 each other (docs/results-format.md).
+
+--paired FILE... adds the rotation groups of scripts/paired's results files
+(their "paired" lists, and their context's paired_* keys) to the merged
+file's "paired" list, after those the inputs carry; Google Benchmark's own
+tools ignore the key.
 """
 import argparse
 import json
@@ -21,6 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from sockchurn_results.loading import ResultsError, parse_paired  # noqa: E402
 from sockchurn_results.roles import CONTEXT_KEY, RolesError, merge_roles  # noqa: E402
 
 PROG = "merge_results.py"
@@ -97,9 +103,11 @@ def add_dims(document, dims):
             row["run_name"] = new_run
 
 
-def merge(documents, extra_context):
-    """Return one Google Benchmark document made of `documents` (dicts).
-    Raises RolesError when the parts give one strategy two roles."""
+def merge(documents, extra_context, paired=()):
+    """Return one Google Benchmark document made of `documents` (dicts),
+    with their "paired" lists and then `paired`'s groups under "paired" (the
+    key only when there is a group). Raises RolesError when the parts give
+    one strategy two roles."""
     context = {}
     roles = [doc["context"].get(CONTEXT_KEY) for doc in documents
              if isinstance(doc.get("context"), dict)]
@@ -124,7 +132,35 @@ def merge(documents, extra_context):
             benchmarks.append(row)
         offset = 1 + max((r["family_index"] for r in benchmarks
                           if isinstance(r.get("family_index"), int)), default=-1)
-    return {"context": context, "benchmarks": benchmarks}
+    merged = {"context": context, "benchmarks": benchmarks}
+    groups = [g for doc in documents for g in doc.get("paired", [])] + list(paired)
+    if groups:
+        merged["paired"] = groups
+    return merged
+
+
+def load_paired(paths):
+    """(groups, context) of scripts/paired's files: every "paired" group, and
+    their context's paired_* keys (differing values joined by " | ")."""
+    groups, context = [], {}
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            fail(f"--paired {path}: cannot read it as JSON ({getattr(e, 'strerror', None) or e})")
+        try:
+            found = parse_paired(doc if isinstance(doc, dict) else {"paired": None}, path)
+        except ResultsError as e:
+            fail(f"--paired {e}")
+        if not found:
+            fail(f"--paired {path}: no \"paired\" groups in it")
+        groups += found
+        part = doc.get("context") if isinstance(doc.get("context"), dict) else {}
+        for key, value in part.items():
+            if key.startswith("paired_") and str(value) not in context.get(key, "").split(" | "):
+                context[key] = f"{context[key]} | {value}" if key in context else str(value)
+    return groups, context
 
 
 def main():
@@ -137,6 +173,9 @@ def main():
     parser.add_argument("--dims-for", action="append", default=[], metavar="PART=DIMS",
                         help="add name dimensions DIMS (key:value/...) to every row of the input PART "
                              "(repeatable)")
+    parser.add_argument("--paired", nargs="+", action="extend", default=[], metavar="FILE",
+                        help="scripts/paired results files whose rotation groups go into the "
+                             "merged file's \"paired\" list")
     args = parser.parse_args()
     check_output(args.output)
     dims_for = {}
@@ -147,6 +186,7 @@ def main():
         if path not in args.inputs:
             fail(f"--dims-for '{item}': {path} is not one of the inputs")
         dims_for[path] = dims
+    paired, paired_context = load_paired(args.paired)
     documents = []
     for path in args.inputs:
         doc, truncated = load(path)
@@ -156,14 +196,14 @@ def main():
         if path in dims_for:
             add_dims(doc, dims_for[path])
         documents.append(doc)
-    extra = {}
+    extra = dict(paired_context)
     for item in args.context:
         key, sep, value = item.partition("=")
         if not sep or not key:
             fail(f"--context '{item}' is not KEY=VALUE")
         extra[key] = value
     try:
-        merged = merge(documents, extra)
+        merged = merge(documents, extra, paired)
     except RolesError as e:
         fail(str(e))
     try:

@@ -79,6 +79,19 @@ def verdict(p_value, note, n_a, n_b, names=("A", "B")):
     return f"no test (needs {MIN_U_REPETITIONS} repetitions per side; {a} has {n_a}, {b} has {n_b})"
 
 
+def runs_summary(runs):
+    """The one-line summary of compare_runs' table."""
+    changed = int(runs["verdict"].str.startswith("changed").sum()) if len(runs) else 0
+    tested = int(runs["p_value"].notna().sum()) if len(runs) else 0
+    line = f"{changed} of {len(runs)} common runs changed (U test, p<{ALPHA})"
+    if tested < len(runs):
+        line += (f"; {len(runs) - tested} untested (too few repetitions or an error), "
+                 f"{tested - changed} within noise")
+    else:
+        line += f"; {tested - changed} within noise"
+    return line
+
+
 def compare_runs(summary_a, summary_b, metric):
     """Runs present in both files (matched by key): run_name (A's), a, b
     (medians of metric), a_min, a_max, b_min, b_max, n_a, n_b, change_pct =

@@ -54,7 +54,9 @@ class Results:
     ``rows`` has BASE_COLUMNS, one string column per name dimension (listed
     in ``dims``; "" where a name lacks it) and one float column per user
     counter (listed in ``counters``; NaN where a row lacks it). Times are in
-    nanoseconds whatever the file's time_unit.
+    nanoseconds whatever the file's time_unit. ``paired`` is the file's
+    "paired" list (rotation groups with their ratios; empty in files made
+    before it existed).
     """
     source: str
     context: dict
@@ -62,6 +64,11 @@ class Results:
     dims: tuple = ()
     counters: tuple = ()
     roles: StrategyRoles = field(default_factory=StrategyRoles)
+    paired: tuple = ()
+
+    @property
+    def has_benchmarks(self):
+        return len(self.rows) > 0
 
     @property
     def is_sockchurn(self):
@@ -94,15 +101,43 @@ def _column(key, prefix, taken):
     return key
 
 
+def parse_paired(doc, source="<results>"):
+    """The document's "paired" list as a tuple (empty without one); raises
+    ResultsError when it is there but not rotation groups with ratios."""
+    paired = doc.get("paired", [])
+    if not isinstance(paired, list):
+        raise ResultsError(f"{source}: \"paired\" is a {type(paired).__name__}, expected a list")
+    for index, group in enumerate(paired):
+        ratios = group.get("ratios") if isinstance(group, dict) else None
+        if not isinstance(ratios, list) or not isinstance(group.get("group"), list):
+            raise ResultsError(f"{source}: paired group #{index} has no \"group\" and "
+                               f"\"ratios\" lists")
+        for ratio in ratios:
+            if not isinstance(ratio, dict) or not all(
+                    isinstance(ratio.get(k), str) for k in ("numerator", "denominator", "metric")):
+                raise ResultsError(f"{source}: paired group #{index} has a ratio without "
+                                   f"numerator, denominator and metric")
+    return tuple(paired)
+
+
 def parse_results(doc, source="<results>"):
     """Turn a decoded Google Benchmark JSON document into ``Results``.
 
     Raises ResultsError (message starts with ``source``) when the document is
-    not Google Benchmark output or has no benchmarks.
+    not Google Benchmark output or has no benchmarks. A file of paired
+    measurement alone (a "paired" list, no "benchmarks", as scripts/paired
+    writes) has no rows.
     """
     if not isinstance(doc, dict):
         raise ResultsError(f"{source}: not Google Benchmark JSON "
                            f"(top level is a {type(doc).__name__}, expected an object)")
+    paired = parse_paired(doc, source)
+    context = doc.get("context")
+    if not isinstance(context, dict):
+        context = {}
+    if paired and not doc.get("benchmarks"):
+        return Results(source=str(source), context=context,
+                       rows=pd.DataFrame(columns=list(BASE_COLUMNS)), paired=paired)
     if "benchmarks" not in doc:
         raise ResultsError(f"{source}: not Google Benchmark JSON (no \"benchmarks\" key)")
     benchmarks = doc["benchmarks"]
@@ -110,9 +145,6 @@ def parse_results(doc, source="<results>"):
         raise ResultsError(f"{source}: \"benchmarks\" is a {type(benchmarks).__name__}, expected a list")
     if not benchmarks:
         raise ResultsError(f"{source}: no benchmarks (\"benchmarks\" is empty)")
-    context = doc.get("context")
-    if not isinstance(context, dict):
-        context = {}
 
     parsed_rows, dim_keys, counter_keys = [], {}, {}
     for index, row in enumerate(benchmarks):
@@ -145,7 +177,7 @@ def parse_results(doc, source="<results>"):
     except RolesError as e:
         raise ResultsError(f"{source}: context {e}") from None
     return Results(source=str(source), context=context, rows=frame,
-                   dims=tuple(dims), counters=tuple(counters), roles=roles)
+                   dims=tuple(dims), counters=tuple(counters), roles=roles, paired=paired)
 
 
 def _parse_row(row, index, source):

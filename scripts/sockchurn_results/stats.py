@@ -239,6 +239,41 @@ def ratio_table(results, metric="exchanges_per_s", summary=None):
     return _sort(table, keys, results.roles)
 
 
+# A run whose median foreign CPU load is above this shared the machine (the
+# same threshold as a paired slice's "busy" flag).
+BUSY_FOREIGN_CPUS = 0.5
+
+
+def unpaired_summary(table):
+    """The one-line summary of a ratio table from medians of separate runs."""
+    if table.empty:
+        return "no reuse / fresh ratios"
+    untested = int(table["p_value"].isna().sum())
+    tested = len(table) - untested
+    significant = int((table["p_value"] < ALPHA).sum())
+    line = (f"{len(table)} reuse / fresh ratios from medians of separate runs (not paired: "
+            f"min-max ranges, no intervals)")
+    if tested:
+        line += f"; {significant} of {tested} significant (U test)"
+    if untested:
+        line += (f"; {untested} untested (the U test needs {MIN_U_REPETITIONS} repetitions "
+                 f"per side; scripts/paired gives intervals from any run)")
+    return line
+
+
+def busy_runs(summary):
+    """A warning when runs shared the machine (median foreign_cpu_load above
+    BUSY_FOREIGN_CPUS), else None."""
+    if summary.empty or "foreign_cpu_load" not in summary.columns:
+        return None
+    busy = int((summary["foreign_cpu_load"] > BUSY_FOREIGN_CPUS).sum())
+    if not busy:
+        return None
+    return (f"{busy} of {len(summary)} runs shared the machine (median foreign CPU load > "
+            f"{BUSY_FOREIGN_CPUS} CPUs): their rates and the ratios of separate runs may "
+            f"measure the machine's load, not the strategies")
+
+
 def unpaired_reuse(summary, table):
     """(group, strategy) of each reuse-role strategy in the summary that got
     no ratio row (its fresh strategies are not in the file), in file order."""

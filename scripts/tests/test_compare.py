@@ -29,6 +29,10 @@ def table(text, title, first=0):
 def test_one_file_ratio_table_rows(capsys):
     code, out, err = run(capsys, golden("normal.json"))
     assert code == 0 and err == ""
+    summary, out = out.split("\n", 1)
+    assert summary == ("16 reuse / fresh ratios from medians of separate runs (not paired: "
+                       "min-max ranges, no intervals); 16 untested (the U test needs 9 "
+                       "repetitions per side; scripts/paired gives intervals from any run)")
     assert out.startswith(golden("normal.json") + ": kernel 6.18.0-sockchurn, CPU Intel(R) Xeon(R) "
                           "Platinum 8375C CPU @ 2.90GHz (2 cores), 2025-11-25 14:21, "
                           "commit 3f2a9c1d4e5b, host bench-vm, isolation netns, tcp_tw_reuse=2, "
@@ -169,8 +173,10 @@ def test_plain_google_benchmark_file(capsys):
 def test_two_files_side_by_side(capsys):
     code, out, err = run(capsys, golden("kernel_a.json"), golden("kernel_b.json"))
     assert code == 0 and err == ""
-    assert out.split("\n")[0].startswith(f"A = {golden('kernel_a.json')}: kernel 6.1.0-18-amd64,")
-    assert out.split("\n")[1].startswith(f"B = {golden('kernel_b.json')}: kernel 6.18.0-sockchurn,")
+    assert out.split("\n")[0] == ("0 of 4 common runs changed (U test, p<0.05); 4 untested "
+                                  "(too few repetitions or an error), 0 within noise")
+    assert out.split("\n")[1].startswith(f"A = {golden('kernel_a.json')}: kernel 6.1.0-18-amd64,")
+    assert out.split("\n")[2].startswith(f"B = {golden('kernel_b.json')}: kernel 6.18.0-sockchurn,")
     assert ("note: partial overlap: 4 runs in common, 2 only in A, 2 only in B; "
             "only common runs are compared") in out
     lines = section(out, "reuse_unspec vs fresh: exchanges_per_s, A vs B")
@@ -209,7 +215,9 @@ def test_two_files_with_errors(capsys):
 def test_two_files_partial_overlap_csv_notes_go_to_stderr(capsys):
     code, out, err = run(capsys, "--format", "csv", golden("kernel_a.json"), golden("kernel_b.json"))
     assert code == 0
-    assert err == ("compare.py: warning: kernel differs: A 6.1.0-18-amd64, B 6.18.0-sockchurn\n"
+    assert err == ("compare.py: 0 of 4 common runs changed (U test, p<0.05); 4 untested (too few "
+                   "repetitions or an error), 0 within noise\n"
+                   "compare.py: warning: kernel differs: A 6.1.0-18-amd64, B 6.18.0-sockchurn\n"
                    "compare.py: note: partial overlap: 4 runs in common, 2 only in A, 2 only in B; "
                    "only common runs are compared\n")
     assert "note" not in out.split("\n")[0]
