@@ -12,6 +12,9 @@ section:tw_reuse/tw_reuse:0: they go before the time flags and threads:N
 (tcp/fresh_close/.../placement:same/section:tw_reuse/tw_reuse:0/real_time/threads:1),
 so that the rows of a suite section differ from the main sweep's and from
 each other (docs/results-format.md).
+
+The output is compact, one benchmark row a line; an output named NAME.json.gz
+is gzip-compressed (every tool reads both). Parts may be .json.gz too.
 """
 import argparse
 import json
@@ -21,6 +24,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from sockchurn_results import jsonfile  # noqa: E402
 from sockchurn_results.roles import CONTEXT_KEY, RolesError, merge_roles  # noqa: E402
 
 PROG = "merge_results.py"
@@ -50,12 +54,13 @@ def close_truncated(text):
 def load(path):
     """(document, truncated) of one part; one line and exit 2 if unusable."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = jsonfile.read_text(path)
     except OSError as e:
         fail(f"{path}: cannot read ({e.strerror})")
     except UnicodeDecodeError:
         fail(f"{path}: not JSON (not UTF-8 text)")
+    except (EOFError, ValueError):
+        fail(f"{path}: a damaged or cut gzip file")
     truncated = False
     try:
         doc = json.loads(text)
@@ -167,9 +172,7 @@ def main():
     except RolesError as e:
         fail(str(e))
     try:
-        with open(args.output, "x", encoding="utf-8") as f:
-            json.dump(merged, f, indent=2)
-            f.write("\n")
+        jsonfile.write(args.output, merged)
     except FileExistsError:
         fail(f"{args.output} exists already; results are never overwritten")
     except OSError as e:

@@ -18,7 +18,7 @@ import sockchurn_results as sr
 from sockchurn_results import amortisation, engine_cpu
 
 SOURCE = golden("engines_rpc.json")
-REFERENCE_RUN = Path(__file__).resolve().parents[2] / "results" / "2026-11-29-vm.json"
+REFERENCE_RUN = Path(__file__).resolve().parents[2] / "results" / "2026-11-29-vm.json.gz"
 
 
 def rate(doc, name):
