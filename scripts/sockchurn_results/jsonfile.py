@@ -9,6 +9,7 @@ line, so a file stays small and a diff stays readable.
 
 import gzip
 import json
+from pathlib import Path
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -49,3 +50,12 @@ def write(path, doc, mode="x"):
         text = gzip.compress(text, compresslevel=9, mtime=0)
     with open(path, mode + "b") as f:
         f.write(text)
+
+
+def stem(path):
+    """A results file's name without .json or .json.gz (the prefix of its charts and report)."""
+    name = Path(path).name
+    for suffix in (".gz", ".json"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name

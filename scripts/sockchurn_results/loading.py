@@ -203,6 +203,13 @@ def _parse_row(row, index, source):
 
 def load(path):
     """Read and parse one results file; raises ResultsError with a one-line message."""
+    return load_document(path)[1]
+
+
+def load_document(path):
+    """(the decoded JSON document, its Results) of one results file, for the
+    tools that read top-level keys beside the benchmarks ("paired");
+    raises ResultsError with a one-line message."""
     try:
         text = read_text(path)
     except FileNotFoundError:
@@ -223,4 +230,4 @@ def load(path):
         hint = "; truncated by a crashed run?" if e.pos >= len(text.rstrip()) else ""
         raise ResultsError(f"{path}: not JSON ({e.msg} at line {e.lineno} "
                            f"column {e.colno}{hint})") from None
-    return parse_results(doc, path)
+    return doc, parse_results(doc, path)
