@@ -227,18 +227,9 @@ def _unpaired(scenario, table):
     return out
 
 
-def answer(scenario, doc, results, summary=None, table=None):
-    """The Answer of one scenario from a results document and its Results."""
-    main = main_sweep(results)
-    summary = summarize(main) if summary is None else summary
+def paired_answer(scenario, doc, out):
+    """Fill `out` (an Answer) from the document's paired groups."""
     entries = paired_entries(doc)
-    out = Answer(scenario=scenario, paired=bool(entries))
-    out.leftovers = leftovers(scenario, results, summary)
-    if not entries:
-        out.notes.append(NO_PAIRED)
-        table = ratio_table(main, RATE, summary) if table is None else table
-        out.unpaired = _unpaired(scenario, table)
-        return out
     for group in scenario.groups:
         entry = _entry_for(scenario, group, entries)
         if entry is None:
@@ -251,6 +242,37 @@ def answer(scenario, doc, results, summary=None, table=None):
         out.groups.append(GroupAnswer(group, prefix + line, winner, rates, cpus, flags,
                                       int(entry.get("rounds", 0) or 0)))
     return out
+
+
+def warmup_leftovers(scenario, doc):
+    """What each variant left behind at measurement time, from the paired
+    warm-ups (a file with no per-strategy rows, as scripts/bench --scenario writes)."""
+    out = []
+    for entry in paired_entries(doc):
+        ours = any(_entry_for(scenario, g, [entry]) for g in scenario.groups)
+        if not ours or not isinstance(entry.get("warmup"), dict):
+            continue
+        for variant, warm in entry["warmup"].items():
+            if isinstance(warm, dict) and isinstance(warm.get("time_wait"), (int, float)):
+                out.append({"variant": variant, "label": label(variant), "role": "",
+                            "exchanges_per_s": math.nan, "cpu_us_per_exchange": math.nan,
+                            "time_wait_total": float(warm["time_wait"])})
+    return out
+
+
+def answer(scenario, doc, results, summary=None, table=None):
+    """The Answer of one scenario from a results document and its Results."""
+    main = main_sweep(results)
+    summary = summarize(main) if summary is None else summary
+    entries = paired_entries(doc)
+    out = Answer(scenario=scenario, paired=bool(entries))
+    out.leftovers = leftovers(scenario, results, summary)
+    if not entries:
+        out.notes.append(NO_PAIRED)
+        table = ratio_table(main, RATE, summary) if table is None else table
+        out.unpaired = _unpaired(scenario, table)
+        return out
+    return paired_answer(scenario, doc, out)
 
 
 def answers(doc, results, scenarios=SCENARIOS):
@@ -296,5 +318,7 @@ def leftover_lines(ans):
             parts.append(f"conntrack {states.get('all', 0):,.0f} entries" + (f": {detail}" if detail else ""))
         if "ports_held" in item:
             parts.append(f"local ports held {item['ports_held']:,.0f}")
+        if "time_wait_total" in item:
+            parts.append(f"TIME_WAIT at measurement {item['time_wait_total']:,.0f} (client and server; {TIME_WAIT_S} s each)")
         lines.append(f"  {item['label']}: " + ("; ".join(parts) if parts else "nothing measured"))
     return lines

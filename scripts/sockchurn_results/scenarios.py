@@ -185,9 +185,9 @@ def select(scenario, group, candidates, roles):
 def describe(scenario):
     """Lines for `--scenario list` and the docs: name, question, groups."""
     groups = "; ".join(g.words() for g in scenario.groups)
-    rpc = f"{scenario.rpc} request{'s' if scenario.rpc > 1 else ''} per connection"
-    param = f" (N = {scenario.parameter}, default {scenario.rpc}: --scenario {scenario.name}:N)" \
-        if scenario.parameter else ""
+    rpc = f"{scenario.rpc} request{'s' if scenario.rpc > 1 else ''} per connection" \
+        if scenario.protocol == "tcp" else "one exchange per server"
+    param = f" (set N with --scenario {scenario.name}:N; default {scenario.rpc})" if scenario.parameter else ""
     who = {"client": "the client ends each connection", "server": "the server ends each connection",
            "": "no connection to end"}[scenario.closer]
     return [f"{scenario.name}: {scenario.title}",
