@@ -17,6 +17,7 @@ Pure: a decoded results document and its Results in, Answer objects out.
 import math
 from dataclasses import dataclass, field
 
+from .chartdata import rows_where
 from .names import parse_name
 from .scenarios import SCENARIOS, variant_name
 from .sections import CONNTRACK, SECTION, main_sweep
@@ -167,7 +168,7 @@ def leftovers(scenario, results, summary):
     if "placement" in rows.columns and (rows["placement"] == "same").any():
         rows = rows[rows["placement"] == "same"]
     rows = rows[rows["threads"] == group.threads]
-    rows = rows[rows["run_name"].map(lambda n: scenario.matches(n, group))]
+    rows = rows_where(rows, "run_name", lambda n: scenario.matches(n, group))
     rows = rows[rows["role"].isin(("reuse", "fresh"))]
     conn = _conntrack_rows(results)
     out = []

@@ -100,3 +100,10 @@ def test_without_paired_a_clear_line_and_no_verdict(tmp_path):
         assert a.summary == "no paired measurement in this file: no recommendation"
     short = by_name(answers.answers(doc, results))["short-lived"]
     assert any(text == "reuse_unspec ÷ fresh_close" for text, *_ in short.unpaired)
+
+
+def test_a_scenario_whose_rows_are_missing_leaves_nothing_listed():
+    doc, _ = load(SYNTHETIC)
+    doc["benchmarks"] = [r for r in doc["benchmarks"] if r["threads"] != 8]
+    results = sr.parse_results(doc, "x")
+    assert by_name(answers.answers(doc, results))["port-pressure"].leftovers == []
