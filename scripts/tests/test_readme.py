@@ -1,12 +1,11 @@
 """The README's generated blocks and docs/which-strategy.md cannot drift from
 the committed reference results file."""
 
-import importlib.machinery
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from conftest import script_module
 
 import sockchurn_results as sr
 from sockchurn_results import answers, jsonfile, readme
@@ -16,11 +15,7 @@ SYNTHETIC = Path(__file__).resolve().parent / "data" / "synthetic-paired.json"
 
 
 def readme_script():
-    loader = importlib.machinery.SourceFileLoader("readme_script", str(ROOT / "scripts" / "readme"))
-    spec = importlib.util.spec_from_loader("readme_script", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return script_module("readme")
 
 
 def test_readme_and_which_strategy_are_current():

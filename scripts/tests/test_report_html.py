@@ -1,12 +1,11 @@
 """The HTML report opens in headless Chromium without console errors, every
 chart renders, and the scenario answers are on the page."""
 
-import importlib.machinery
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+from conftest import script_module
 
 import browser_check
 from sockchurn_results import scenarios
@@ -21,11 +20,7 @@ needs_chromium = pytest.mark.skipif(
 
 
 def report_module():
-    loader = importlib.machinery.SourceFileLoader("report_script", str(ROOT / "scripts" / "report"))
-    spec = importlib.util.spec_from_loader("report_script", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return script_module("report")
 
 
 def assert_page_is_sound(found, charts_at_least):
