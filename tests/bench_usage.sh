@@ -47,6 +47,10 @@ expect "scripts/bench: --scenario: 'nope' is not a scenario (one of: proxy-backe
 expect "scripts/bench: --scenario: scenario pool: N 'x' is not a number from 1 to 1000000" --scenario pool:x -o "$o"
 expect "scripts/bench: --scenario runs what its scenario names; it does not go with --filter or --section" \
   --scenario short-lived --filter tcp -o "$o"
+if [ ! -x "$top/scripts/paired" ]; then
+  expect "scripts/bench: --scenario measures paired through scripts/paired (the paired driver), which this tree does not have yet" \
+    --scenario short-lived -o "$o"
+fi
 listed=$("$top/scripts/bench" --scenario list)
 if grep -q '^proxy-backend: ' <<<"$listed" && [ -z "$(ls -A "$work/out")" ]; then
   echo "PASS: --scenario list names the scenarios"
