@@ -15,6 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sockchurn_results import profile as pr  # noqa: E402
+from sockchurn_results.jsonfile import read_text  # noqa: E402
 
 PROG = "compare_profile.py"
 
@@ -38,10 +39,13 @@ def parse_args(argv):
 
 def load(path):
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
+        doc = json.loads(read_text(path))
     except OSError as e:
         raise UsageProblem(f"cannot read {path}: {e.strerror}") from None
+    except (UnicodeDecodeError, EOFError, ValueError) as e:
+        if isinstance(e, json.JSONDecodeError):
+            raise UsageProblem(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
+        raise UsageProblem(f"{path}: not a JSON or gzip-compressed JSON file") from None
     except json.JSONDecodeError as e:
         raise UsageProblem(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
     return pr.check_profile(doc, path)

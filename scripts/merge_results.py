@@ -17,6 +17,9 @@ each other (docs/results-format.md).
 (their "paired" lists, and their context's paired_* keys) to the merged
 file's "paired" list, after those the inputs carry; Google Benchmark's own
 tools ignore the key.
+
+The output is compact, one benchmark row a line; an output named NAME.json.gz
+is gzip-compressed (every tool reads both). Parts may be .json.gz too.
 """
 import argparse
 import json
@@ -27,6 +30,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sockchurn_results.loading import ResultsError, parse_paired  # noqa: E402
+from sockchurn_results import jsonfile  # noqa: E402
 from sockchurn_results.roles import CONTEXT_KEY, RolesError, merge_roles  # noqa: E402
 
 PROG = "merge_results.py"
@@ -56,12 +60,13 @@ def close_truncated(text):
 def load(path):
     """(document, truncated) of one part; one line and exit 2 if unusable."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = jsonfile.read_text(path)
     except OSError as e:
         fail(f"{path}: cannot read ({e.strerror})")
     except UnicodeDecodeError:
         fail(f"{path}: not JSON (not UTF-8 text)")
+    except (EOFError, ValueError):
+        fail(f"{path}: a damaged or cut gzip file")
     truncated = False
     try:
         doc = json.loads(text)
@@ -145,8 +150,7 @@ def load_paired(paths):
     groups, context = [], {}
     for path in paths:
         try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
+            doc = json.loads(jsonfile.read_text(path))
         except (OSError, UnicodeDecodeError, ValueError) as e:
             fail(f"--paired {path}: cannot read it as JSON ({getattr(e, 'strerror', None) or e})")
         try:
@@ -207,9 +211,7 @@ def main():
     except RolesError as e:
         fail(str(e))
     try:
-        with open(args.output, "x", encoding="utf-8") as f:
-            json.dump(merged, f, indent=2)
-            f.write("\n")
+        jsonfile.write(args.output, merged)
     except FileExistsError:
         fail(f"{args.output} exists already; results are never overwritten")
     except OSError as e:

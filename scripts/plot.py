@@ -32,13 +32,15 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 import sockchurn_results as sr  # noqa: E402
 from sockchurn_results.section_charts import conntrack_charts, tw_reuse_chart  # noqa: E402
 from sockchurn_results import amortisation, engine_cpu  # noqa: E402
-from sockchurn_results.chartstyle import (errorbar, has_spread, legend_below, legend_columns,  # noqa: E402
-                                          maybe_log, median_of, repetitions_caption, style,
-                                          thousands, thread_axis)
+from sockchurn_results import answers, facets, forest, jsonfile  # noqa: E402
+from sockchurn_results.chartstyle import (clipped_errorbar, engine_style, has_spread, log_axis,  # noqa: E402
+                                          median_of, repetitions_caption, robust_top, thousands,
+                                          thread_axis)
 
 PROG = "plot.py"
 FORMATS = ("png", "svg")
@@ -67,7 +69,7 @@ def safe(text):
 
 
 class Plotter:
-    def __init__(self, results, outdir, prefix):
+    def __init__(self, results, outdir, prefix, doc=None):
         # The main sweep's charts; the sections' rows have charts of their own.
         self.all_results = results
         results = sr.main_sweep(results)
@@ -83,7 +85,10 @@ class Plotter:
         self.written = []
         self.notes = []
         self.provenance = sr.chart_provenance(results.context)
+        if results.context.get("synthetic"):
+            self.provenance = "SYNTHETIC TEST FIXTURE, made-up numbers · " + self.provenance
         self.colors = results.roles.colors()
+        self.doc = doc if doc is not None else {}
 
     # ---- helpers
     def color(self, strategy):
@@ -91,13 +96,6 @@ class Plotter:
             palette = sr.roles.CHURN_PALETTE
             self.colors[strategy] = palette[len(self.colors) % len(palette)]
         return self.colors[strategy]
-
-    def draw_lines(self, ax, lines, value="median", color_by="strategy"):
-        """Each line of `lines` (from sr.series or sr.speedup_series) with its error bars."""
-        for line in lines:
-            errorbar(ax, line["threads"], line[value], line["lo"], line["hi"], line["label"],
-                     style(self.color(line[color_by]), line["closer"], line["port"],
-                           line.get("engine", "")))
 
     def placement_label(self, placement):
         if placement:
@@ -119,7 +117,7 @@ class Plotter:
         for fmt in FORMATS:
             path = self.outdir / f"{safe(stem)}.{fmt}"
             metadata = {"Date": None} if fmt == "svg" else None
-            fig.savefig(path, dpi=110, metadata=metadata)
+            fig.savefig(path, dpi=110, metadata=metadata, bbox_inches="tight")
             self.written.append(str(path))
         plt.close(fig)
 
@@ -135,116 +133,108 @@ class Plotter:
     def skip(self, chart, placement, why):
         self.notes.append(f"skipped {chart} chart (placement {self.placement_label(placement)}): {why}")
 
-    def group_panels(self, placement, chart, lines_of, why, split_references=False):
-        """Panels side by side, one per group with lines (lines_of(group)); with
-        split_references, a group's reference strategies (no churn) get a
-        narrower panel of their own so that they do not flatten the others.
-        (fig, [(ax, title, lines)]), or (None, []) and a note when no group has any."""
-        panels = []
+    def lines_of(self, placement, make):
+        """Every group's lines (make(group)), each marked with its group."""
+        out = []
         for g in self.groups(placement):
-            lines = lines_of(g)
-            title = GROUP_TITLES.get(g, g)
-            refs = [line for line in lines if line.get("role") == "reference"] if split_references else []
-            churn = [line for line in lines if line not in refs]
-            if churn:
-                panels.append((title, churn, 3.0))
-            if refs:
-                panels.append((f"{title}: references (no churn)", refs, 1.6))
-        if not panels:
-            self.skip(chart, placement, why)
-            return None, []
-        # A panel is at least as wide as its legend's columns need.
-        widths = [max(w * 2.1, legend_columns(len(lines)) * (0.6 + 0.062 * max(len(l["label"]) for l in lines)))
-                  for _, lines, w in panels]
-        # ... and tall enough for its legend's rows (many engine / rpc variants).
-        rows = max(math.ceil(len(lines) / legend_columns(len(lines))) for _, lines, _ in panels)
-        fig, axes = plt.subplots(1, len(panels), figsize=(max(sum(widths), 11.5), max(5.9, 4.4 + 0.2 * rows)),
-                                 squeeze=False, layout="constrained", width_ratios=widths)
-        return fig, [(ax, title, lines) for ax, (title, lines, _) in zip(axes[0], panels)]
+            for line in make(g):
+                out.append(dict(line, group=g))
+        return out
+
+    def facet_chart(self, placement, chart, lines, what, ylabel, value="median", color_by="strategy",
+                    label_of=None, ratio=False, caption=""):
+        """Small multiples of `lines`: a row per protocol and closer, a column per
+        engine (and connections per thread); at most facets.MAX_SERIES lines a
+        panel; a y axis per row that shows every median, the error bars that
+        reach past it cut and marked; one legend for the figure."""
+        g = facets.grid(lines)
+        fig, axes = plt.subplots(len(g.rows), len(g.columns), squeeze=False, layout="constrained",
+                                 figsize=(max(4.2 * len(g.columns), 9.5), 3.3 * len(g.rows) + 2.2))
+        handles, cut = {}, 0
+        for i, row in enumerate(g.rows):
+            row_lines = [l for (r, _), p in g.panels.items() if r == row for l in p.lines]
+            values = [v for l in row_lines for v in l[value]]
+            logged = not ratio and max(values) / max(min(v for v in values if v > 0), 1e-12) > 20
+            top = robust_top(values, 1.25 if ratio else 1.15)
+            for j, column in enumerate(g.columns):
+                ax = axes[i][j]
+                panel = g.panels.get((row, column))
+                if panel is None:
+                    ax.set_axis_off()
+                    continue
+                for line in panel.lines:
+                    text = label_of(line) if label_of else line["strategy"] + facets.port_words(line.get("port", ""))
+                    st = engine_style(self.color(line[color_by]), line.get("engine", ""), line.get("port", ""))
+                    cut += clipped_errorbar(ax, line["threads"], line[value], line["lo"], line["hi"], text, st, top)
+                    handles.setdefault(text, Line2D([], [], **dict(st, marker="")))
+                thread_axis(ax, [t for l in panel.lines for t in l["threads"]])
+                if logged:
+                    log_axis(ax, values + [top])
+                else:
+                    ax.set_ylim(0, top)
+                    if not ratio:
+                        thousands(ax)
+                if ratio:
+                    ax.axhline(1.0, color="black", linewidth=0.8)
+                ax.set_title(facets.Grid.column_title(column), fontsize=9)
+                if j == 0:
+                    ax.set_ylabel(f"{g.row_title(row)}\n{ylabel}" + (" (log)" if logged else ""), fontsize=8.5)
+        fig.legend(list(handles.values()), list(handles),
+                   loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", frameon=False,
+                   title=("colour: the fresh strategy compared" if color_by == "baseline" else "colour: strategy")
+                   + "\nmarker: engine (● blocking,\n■ Boost.Asio, ▲ io_uring)\ndotted: reuse with a bound port",
+                   title_fontsize="small", alignment="left")
+        note = (f" {cut} error bar{'s' if cut != 1 else ''} reached past the axis: cut, marked ▲ with the true end."
+                if cut else "")
+        self.title(fig, what, placement, (caption or self.line_caption(lines)) + note)
+        self.save(fig, self.stem(placement, chart))
 
     # ---- charts
     def metric_chart(self, placement, metric, chart, what, ylabel):
-        fig, panels = self.group_panels(placement, chart,
-                                        lambda g: sr.series(self.one_request, metric, g, placement),
-                                        f"no {metric} values", split_references=True)
-        if fig is None:
+        lines = self.lines_of(placement, lambda g: sr.series(self.one_request, metric, g, placement))
+        if not lines:
+            self.skip(chart, placement, f"no {metric} values")
             return
-        for ax, title, lines in panels:
-            self.draw_lines(ax, lines)
-            thread_axis(ax, [t for line in lines for t in line["threads"]])
-            logged = maybe_log(ax, [v for line in lines for v in line["median"]])
-            if not logged:
-                ax.set_ylim(bottom=0)
-                thousands(ax)
-            ax.set_ylabel(ylabel + (" (log scale)" if logged else ""))
-            ax.set_title(title)
-            legend_below(ax, len(lines))
-        self.title(fig, what, placement, self.line_caption([l for _, _, ls in panels for l in ls]))
-        self.save(fig, self.stem(placement, chart))
+        self.facet_chart(placement, chart, lines, what, ylabel)
 
     def speedup_chart(self, placement, table):
-        fig, panels = self.group_panels(placement, "speedup",
-                                        lambda g: sr.speedup_series(table, g, placement),
-                                        "no reuse / fresh pairs with exchanges_per_s")
-        if fig is None:
+        lines = self.lines_of(placement, lambda g: sr.speedup_series(table, g, placement))
+        if not lines:
+            self.skip("speedup", placement, "no reuse / fresh pairs with exchanges_per_s")
             return
         several = table["strategy"].nunique() > 1
-        for ax, title, lines in panels:
-            if several:   # one colour per (reuse, fresh) pair
-                for line in lines:
-                    line["pair"] = f"{line['strategy']} / {line['baseline']}"
-            self.draw_lines(ax, lines, value="ratio", color_by="pair" if several else "baseline")
-            thread_axis(ax, [t for line in lines for t in line["threads"]])
-            ax.axhline(1.0, color="black", linewidth=0.8)
-            top = max(max(h if math.isfinite(h) else r for h, r in zip(line["hi"], line["ratio"]))
-                      for line in lines)
-            ax.set_ylim(0, max(top * 1.1, 1.2))
-            ax.set_ylabel("speedup: reuse exchanges/s ÷ fresh exchanges/s")
-            ax.set_title(title + (" (colour = reuse / fresh pair)" if several
-                                  else " (colour = fresh strategy compared)"))
-            legend_below(ax, len(lines))
-        lines = [line for _, _, ls in panels for line in ls]
-        caption = repetitions_caption("Points: reuse ÷ fresh of the medians", [n for l in lines for n in l["n"]],
-                                      has_spread(lines), "min-max of the ratio over all (reuse, fresh) "
-                                      "repetition pairs") + self.rpc_note
-        self.title(fig, "Speedup of reuse over fresh sockets (> 1: reuse is faster)", placement, caption)
-        self.save(fig, self.stem(placement, "speedup"))
+        label = lambda l: (f"{l['strategy']}{facets.port_words(l.get('port', ''))} ÷ " if several  # noqa: E731
+                           else f"reuse{facets.port_words(l.get('port', ''))} ÷ ") + l["baseline"]
+        caption = repetitions_caption("Points: reuse ÷ fresh of the medians (unpaired: measured minutes apart; "
+                                      "the forest chart has the paired ratios)",
+                                      [n for l in lines for n in l["n"]], has_spread(lines),
+                                      "min-max of the ratio over all (reuse, fresh) repetition pairs") + self.rpc_note
+        self.facet_chart(placement, "speedup", lines, "Speedup of reuse over fresh sockets (> 1: reuse is faster)",
+                         "reuse ÷ fresh, exchanges/s", value="ratio", color_by="baseline", label_of=label,
+                         ratio=True, caption=caption)
 
     def latency_chart(self, placement):
-        rows = []
-        for group in self.groups(placement):
-            p50 = sr.series(self.one_request, "p50_us", group, placement)
-            p99 = sr.series(self.one_request, "p99_us", group, placement)
-            if p50 or p99:
-                rows.append((group, p50, p99))
-        if not rows:
+        drawn = False
+        for which in ("p50", "p99"):
+            lines = self.lines_of(placement, lambda g: sr.series(self.one_request, f"{which}_us", g, placement))
+            if lines:
+                drawn = True
+                self.facet_chart(placement, f"latency-{which}", lines,
+                                 f"Latency of one exchange, {which} (the {which[1:]}th percentile)",
+                                 f"{which} latency (µs)",
+                                 caption=self.line_caption(lines) + f" {which}: percentile of the cycles of one repetition.")
+        if not drawn:
             self.skip("latency", placement, "no p50_us / p99_us values")
+
+    def forest_chart(self):
+        """The headline: every paired reuse ÷ fresh ratio, by scenario."""
+        items = forest.rows(answers.answers(self.doc, self.all_results)) if answers.paired_entries(self.doc) else []
+        if not items:
+            self.notes.append(f"skipped the forest chart (headline): {forest.NO_PAIRED}")
             return
-        # A row is tall enough for its legend (one entry per line, two columns past 20).
-        entries = max(len(p50) for _, p50, _ in rows)
-        height = max(4.0, 0.2 * math.ceil(entries / (1 if entries <= 20 else 2)) + 0.6)
-        fig, axes = plt.subplots(len(rows), 2, figsize=(13.5, height * len(rows) + 1.1), squeeze=False,
-                                 layout="constrained")
-        for (group, p50, p99), pair in zip(rows, axes):
-            values = [v for line in p50 + p99 for v in line["median"]]
-            for ax, lines, which in ((pair[0], p50, "p50"), (pair[1], p99, "p99")):
-                self.draw_lines(ax, lines)
-                thread_axis(ax, [t for line in p50 + p99 for t in line["threads"]])
-                logged = maybe_log(ax, values)
-                if not logged:
-                    ax.set_ylim(0, max(values) * 1.1)
-                    thousands(ax)
-                ax.set_ylabel(f"{which} latency of one exchange (µs)" + (" (log)" if logged else ""))
-                ax.set_title(f"{GROUP_TITLES.get(group, group)} {which}")
-            handles, labels = pair[0].get_legend_handles_labels()
-            if not handles:
-                handles, labels = pair[1].get_legend_handles_labels()
-            pair[1].legend(handles, labels, loc="center left", bbox_to_anchor=(1.02, 0.5),
-                           fontsize="small", frameon=False, ncol=1 if len(handles) <= 20 else 2)
-        lines = [line for _, p50, p99 in rows for line in p50 + p99]
-        self.title(fig, "Latency of one exchange (same y scale for p50 and p99)", placement,
-                   self.line_caption(lines) + " p50/p99: percentiles of the cycles of one repetition.")
-        self.save(fig, self.stem(placement, "latency"))
+        fig = forest.draw(items, self.colors, "Which strategy for my case? Reuse ÷ each fresh strategy, "
+                                              f"measured paired\n{self.provenance}")
+        self.save(fig, f"{self.prefix}-forest")
 
     def timewait_chart(self, placement):
         lines = sr.series(self.one_request, "time_wait", "tcp", placement) if "tcp" in self.groups(placement) else []
@@ -322,6 +312,7 @@ class Plotter:
                                 f"{self.results.source}: nothing to plot")
         for _, row in sr.errored_runs(summary).iterrows():
             self.notes.append(f"left out errored benchmark {row['run_name']}: {row['error_message']}")
+        self.forest_chart()
         table = sr.ratio_table(self.results, "exchanges_per_s", summary)
         for placement in sr.placements(summary):
             self.metric_chart(placement, "exchanges_per_s", "throughput",
@@ -359,10 +350,10 @@ def syscall_label(row, dims):
 
 def main(argv=None):
     args = parse_args(argv)
-    prefix = args.prefix or Path(args.results).stem
+    prefix = args.prefix or jsonfile.stem(args.results)
     try:
-        results = sr.load(args.results)
-        plotter = Plotter(results, args.output, prefix)
+        doc, results = sr.load_document(args.results)
+        plotter = Plotter(results, args.output, prefix, doc)
         try:
             plotter.run()
         finally:

@@ -23,6 +23,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sockchurn_results.jsonfile import read_text  # noqa: E402
 from sockchurn_results.roles import RolesError, strategy_roles  # noqa: E402
 
 PROG = "plot_exhaustion.py"
@@ -41,9 +42,8 @@ def parse_args(argv):
 
 def load(path):
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, json.JSONDecodeError) as e:
+        doc = json.loads(read_text(path))
+    except (OSError, ValueError, EOFError) as e:
         sys.exit(f"{PROG}: {path}: {e}")
     runs = doc.get("runs") if isinstance(doc, dict) else None
     if not isinstance(runs, list) or not runs or not all(

@@ -30,6 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sockchurn_results import flamegraph as fg  # noqa: E402
+from sockchurn_results import jsonfile  # noqa: E402
 from sockchurn_results import profile as pr  # noqa: E402
 
 PROG = "plot_profile.py"
@@ -89,10 +90,15 @@ def read_text(path):
 
 
 def read_json(path):
+    """A JSON file, plain or gzip-compressed (profile.json.gz)."""
     try:
-        return json.loads(read_text(path))
+        return json.loads(jsonfile.read_text(path))
+    except OSError as e:
+        raise UsageProblem(f"cannot read {path}: {e.strerror}") from None
     except json.JSONDecodeError as e:
         raise UsageProblem(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
+    except (UnicodeDecodeError, EOFError, ValueError):
+        raise UsageProblem(f"{path}: not a JSON or gzip-compressed JSON file") from None
 
 
 # ---- collect ------------------------------------------------------------------
@@ -333,7 +339,7 @@ def main(argv=None):
             doc = collect(args.collect, args.threads, key_values(args.context, "context"),
                           key_values(args.setting, "setting"), notes)
             out.mkdir(parents=True, exist_ok=True)
-            (out / "profile.json").write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+            (out / "profile.json").write_text(jsonfile.dumps(doc), encoding="utf-8")
         else:
             doc = pr.check_profile(read_json(args.profile), args.profile)
         written = draw(doc, out)

@@ -11,13 +11,13 @@ mkdir "$work/out"
 failures=0
 
 # expect WANT_LINE ARGS...: exit 2, exactly WANT_LINE on stderr (after the
-# build's own progress line), nothing in the output directory.
+# build's own progress lines), nothing in the output directory.
 expect() {
   local want=$1; shift
   local start=$SECONDS rc got
   timeout 300 "$top/scripts/bench" "$@" >"$work/stdout" 2>"$work/stderr"
   rc=$?
-  got=$(grep -v '^== build' "$work/stderr")
+  got=$(grep -v -e '^== build' -e '^   \[[0-9]*/[0-9]*\]' "$work/stderr")
   if [ "$rc" -eq 2 ] && [ "$got" = "$want" ] && [ -z "$(ls -A "$work/out")" ] && [ ! -s "$work/stdout" ]; then
     echo "PASS: $* -> '$got' ($((SECONDS - start)) s)"
   else
@@ -42,6 +42,21 @@ expect "scripts/bench: --threads: '0' is not a number from 1 to 256" --quick --t
 expect "scripts/bench: --placement: 'both' is not one of same, split, free" --quick --placement both -o "$o"
 expect "scripts/bench: --payload: '0' is not a number from 1 to 1048576" --quick --payload 0 -o "$o"
 expect "scripts/bench: --server: '127.0.0.1' has no port: expected HOST:PORT" --quick --server 127.0.0.1 -o "$o"
+expect "scripts/bench: --scenario: 'nope' is not a scenario (one of: proxy-backend, pool, short-lived, udp-client, port-pressure; scripts/bench --scenario list)" \
+  --scenario nope -o "$o"
+expect "scripts/bench: --scenario: scenario pool: N 'x' is not a number from 1 to 1000000" --scenario pool:x -o "$o"
+expect "scripts/bench: --scenario runs what its scenario names; it does not go with --filter or --section" \
+  --scenario short-lived --filter tcp -o "$o"
+if [ ! -x "$top/scripts/paired" ]; then
+  expect "scripts/bench: --scenario measures paired through scripts/paired (the paired driver), which this tree does not have yet" \
+    --scenario short-lived -o "$o"
+fi
+listed=$("$top/scripts/bench" --scenario list)
+if grep -q '^proxy-backend: ' <<<"$listed" && [ -z "$(ls -A "$work/out")" ]; then
+  echo "PASS: --scenario list names the scenarios"
+else
+  echo "FAIL: --scenario list"; failures=$((failures + 1))
+fi
 expect "scripts/bench: --filter: 'no_such_strategy' selects no benchmark (scripts/bench --help; names as in docs/results-format.md)" \
   --quick --filter no_such_strategy -o "$o"
 

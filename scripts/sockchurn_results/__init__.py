@@ -6,7 +6,7 @@ Pure functions over pandas DataFrames; ``load`` is the only I/O.
 from .chartdata import placements, series, speedup_series
 from .comparing import (compare_ratio_tables, compare_runs, context_differences, overlap,
                         runs_summary)
-from .loading import Results, ResultsError, load, parse_results
+from .loading import Results, ResultsError, load, load_document, parse_results
 from .names import parse_name, run_key, split_aggregate
 from .report import (FORMATS, chart_provenance, compare_ratio_report, compare_runs_report,
                      errors_report, provenance, ratio_report, render, runs_report,
@@ -18,7 +18,7 @@ from .stats import (CHURN_GROUPS, MIN_U_REPETITIONS, busy_runs, errored_runs,
                     syscall_table, u_test, unpaired_reuse, unpaired_summary)
 
 __all__ = [
-    "Results", "ResultsError", "load", "parse_results", "parse_name", "run_key",
+    "Results", "ResultsError", "load", "load_document", "parse_results", "parse_name", "run_key",
     "split_aggregate", "summarize", "run_order", "ratio_table", "ratio_key_columns",
     "syscall_table", "errored_runs", "unpaired_reuse", "overlap", "compare_ratio_tables",
     "compare_runs", "context_differences", "u_test", "higher_is_better", "placements",

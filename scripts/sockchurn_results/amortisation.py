@@ -4,8 +4,8 @@ connection carries several requests.
 x: requests per connection (the ``rpc:N`` dimension, log scale); y: the
 speedup of the reuse strategy over each fresh strategy (ratio of the
 exchanges_per_s medians; one exchange is one request); one line per client
-engine variant (blocking, asio at each flows value, uring); a panel per
-closer and fresh strategy; one figure per placement and client thread count
+engine variant measured at two or more rpc values (blocking, asio at each
+flows value, uring); a panel per closer and fresh strategy that has such a line; one figure per placement and client thread count
 that has at least two rpc values. Where the file has the reference without
 churn (keepalive) for an engine, a dotted line shows reference ÷ fresh: the
 most that any reuse could gain (no connection is set up or torn down at all).
@@ -156,6 +156,9 @@ def draw(plotter, placement, table):
 
 
 def _figure(plotter, placement, threads, info, drawn):
+    # Only the fresh strategies measured at two or more rpc values: a panel
+    # with one point answers nothing about amortisation.
+    drawn = [line for line in drawn if len(line["rpc"]) >= 2] or drawn
     closers = list(dict.fromkeys(line["closer"] for line in drawn))
     baselines = list(dict.fromkeys(line["baseline"] for line in sorted(
         drawn, key=lambda line: plotter.results.roles.rank(line["baseline"]))))

@@ -8,18 +8,8 @@ import math
 
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
-LINESTYLES = {"client": "-", "server": "--"}
-MARKERS = {"ephemeral": "o", "bound": "s"}
+from .facets import ENGINE_MARKERS, PORT_STYLES
 
-
-def style(color, closer, port, engine=""):
-    """Colour by strategy, line style by closer, marker by port; engines
-    other than the default blocking one get hollow markers and a lighter line."""
-    out = {"color": color, "linestyle": LINESTYLES.get(closer, "-"),
-           "marker": MARKERS.get(port, "D" if port else "o"), "markersize": 5, "linewidth": 1.6}
-    if engine not in ("", "blocking"):
-        out.update(markerfacecolor="white", alpha=0.75, linewidth=1.2)
-    return out
 
 
 def thread_axis(ax, threads):
@@ -57,15 +47,6 @@ def log_axis(ax, values):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}" if y >= 1 else f"{y:g}"))
 
 
-def maybe_log(ax, values):
-    """Log y when the values span more than 20x; True if it did."""
-    finite = [v for v in values if v > 0 and math.isfinite(v)]
-    if finite and max(finite) / min(finite) > 20:
-        log_axis(ax, finite)
-        return True
-    return False
-
-
 def median_of(ns):
     """"median of 5 repetitions" / "median of 3-5 repetitions" / "one repetition"."""
     ns = sorted({n for n in ns if n > 0})
@@ -99,10 +80,26 @@ def has_spread(lines):
                for a, b, n in zip(line["lo"], line["hi"], line["n"]))
 
 
-def legend_columns(n_items):
-    return 1 if n_items <= 3 else 2 if n_items <= 12 else 3
+def engine_style(color, engine, port=""):
+    """Colour by strategy, marker by engine, line style by the reuse port:
+    the same strategy looks the same in every chart."""
+    return {"color": color, "marker": ENGINE_MARKERS.get(engine or "blocking", "D"),
+            "linestyle": PORT_STYLES.get(port or "", "-."), "markersize": 5, "linewidth": 1.6}
 
 
-def legend_below(ax, n_items):
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=legend_columns(n_items),
-              fontsize="small", frameon=False)
+def robust_top(values, margin=1.15):
+    """The top of a y axis that shows every median (values) with a margin;
+    error bars above it are clipped and marked (clipped_errorbar)."""
+    finite = [v for v in values if v == v and v not in (float("inf"), float("-inf"))]
+    return max(finite) * margin if finite else 1.0
+
+
+def clipped_errorbar(ax, x, y, lo, hi, label, st, top):
+    """errorbar() with the bars cut at `top`: a cut bar ends in a black
+    triangle with its true end written beside it. Returns how many were cut."""
+    cut = [(a, b) for a, b in zip(x, hi) if b == b and b > top]
+    errorbar(ax, x, y, lo, [min(b, top) if b == b else b for b in hi], label, st)
+    for a, b in cut:
+        ax.plot([a], [top], marker="^", color="black", markersize=6, clip_on=False, label="_clipped")
+        ax.annotate(f"{b:,.3g}", (a, top), textcoords="offset points", xytext=(4, -9), fontsize=7)
+    return len(cut)

@@ -4,12 +4,15 @@
 ``load`` is the only function here that touches the file system.
 """
 
+import gzip
 import json
 import math
+import zlib
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .jsonfile import read_text
 from .names import CHURN_GROUPS, GROUPS, parse_name, run_key, split_aggregate, with_defaults
 from .roles import RolesError, StrategyRoles, strategy_roles
 
@@ -232,9 +235,15 @@ def _parse_row(row, index, source):
 
 def load(path):
     """Read and parse one results file; raises ResultsError with a one-line message."""
+    return load_document(path)[1]
+
+
+def load_document(path):
+    """(the decoded JSON document, its Results) of one results file, for the
+    tools that read top-level keys beside the benchmarks ("paired");
+    raises ResultsError with a one-line message."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_text(path)
     except FileNotFoundError:
         raise ResultsError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -243,6 +252,8 @@ def load(path):
         raise ResultsError(f"{path}: not JSON (not UTF-8 text)") from None
     except OSError as e:
         raise ResultsError(f"{path}: cannot read ({e.strerror})") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error):
+        raise ResultsError(f"{path}: a damaged or cut gzip file") from None
     if not text.strip():
         raise ResultsError(f"{path}: empty file, expected Google Benchmark JSON")
     try:
@@ -251,4 +262,4 @@ def load(path):
         hint = "; truncated by a crashed run?" if e.pos >= len(text.rstrip()) else ""
         raise ResultsError(f"{path}: not JSON ({e.msg} at line {e.lineno} "
                            f"column {e.colno}{hint})") from None
-    return parse_results(doc, path)
+    return doc, parse_results(doc, path)

@@ -50,3 +50,15 @@ def section_lines(text, title):
     start = lines.index(f"== {title} ==")
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("== ")), len(lines))
     return [line for line in lines[start + 1:end] if line]
+
+
+def script_module(name):
+    """A script of scripts/ without a .py name (report, readme) loaded as a module."""
+    import importlib.machinery
+    import importlib.util
+    path = Path(__file__).resolve().parents[1] / name
+    loader = importlib.machinery.SourceFileLoader(f"{name}_script", str(path))
+    spec = importlib.util.spec_from_loader(f"{name}_script", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module

@@ -8,8 +8,9 @@ from conftest import golden
 import plot
 from sockchurn_results.chartstyle import log_axis
 import sockchurn_results as sr
+from sockchurn_results import forest
 
-CHARTS = ("throughput", "speedup", "cpu", "latency", "timewait")
+CHARTS = ("throughput", "speedup", "cpu", "latency-p50", "latency-p99", "timewait")
 
 
 def expected_files(prefix, placements, syscall=True):
@@ -56,7 +57,7 @@ def test_placement_and_provenance_in_every_title(tmp_path, monkeypatch):
     plotter.run()
     provenance = ("kernel 6.18.0-sockchurn · Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz · "
                   "2 cores · 2025-11-25 14:21 · commit 3f2a9c1d4e5b · netns")
-    assert len(titles) == 11
+    assert len(titles) == 13
     for stem, title in titles.items():
         placement = stem.split("-")[1]
         expected = "n/a (no peer)" if placement == "syscall" else placement
@@ -64,8 +65,8 @@ def test_placement_and_provenance_in_every_title(tmp_path, monkeypatch):
     assert titles["p-split-throughput"].startswith("Exchanges per second vs client threads")
     # normal.json has one engine and one request per connection: only the
     # engine and rpc charts are skipped, each with its note.
-    assert [n.split(" chart (placement ")[0] for n in plotter.notes] == \
-        ["skipped amortisation", "skipped cpu-engines"] * 2
+    assert [n.split(" chart (placement ")[0].split(" (headline)")[0] for n in plotter.notes] == \
+        ["skipped the forest chart"] + ["skipped amortisation", "skipped cpu-engines"] * 2
 
 
 def thin(source, target):
@@ -91,6 +92,7 @@ def test_default_prefix_errored_rows_and_missing_counters(tmp_path, run_script):
         "payload:64/placement:same/real_time/threads:1: echo mismatch at byte 3: sent 0x61, got 0x00",
         "plot.py: note: left out errored benchmark udp/reuse_unspec/port:ephemeral/payload:64/"
         "placement:same/real_time/threads:1: connect: Address not available (EADDRNOTAVAIL)",
+        f"plot.py: note: skipped the forest chart (headline): {forest.NO_PAIRED}",
         "plot.py: note: skipped cpu chart (placement same): no cpu_us_per_exchange values",
         "plot.py: note: skipped latency chart (placement same): no p50_us / p99_us values",
         "plot.py: note: skipped timewait chart (placement same): no time_wait values on tcp runs",
@@ -181,13 +183,18 @@ def test_every_chart_has_a_caption_saying_what_points_and_bars_are(monkeypatch):
     plot.plt.close("all")
 
 
-def test_references_get_their_own_panel(monkeypatch):
+def test_references_get_their_own_row(monkeypatch):
     fig = figures(monkeypatch, "normal.json")["p-same-throughput"]
-    panels = {title: [t.get_text() for t in ax.get_legend().get_texts()]
-              for title, ax in ((ax.get_title(), ax) for ax in fig.axes)}
-    assert panels["TCP: references (no churn)"] == ["keepalive"]
-    assert panels["UDP: references (no churn)"] == ["reconnect", "sendto"]
-    assert "keepalive" not in panels["TCP"] and "sendto" not in panels["UDP"]
+    rows = {}
+    row = None
+    for ax in fig.axes:
+        if not ax.axison:
+            continue
+        row = ax.get_ylabel().split("\n")[0] or row
+        rows.setdefault(row, set()).update(ax.get_legend_handles_labels()[1])
+    assert rows["TCP, no connection churn (references)"] == {"keepalive"}
+    assert "keepalive" not in rows["TCP, the client ends each connection"]
+    assert {"reconnect", "sendto"} <= rows["UDP"]
     plot.plt.close("all")
 
 
@@ -226,8 +233,8 @@ def test_log_axes_have_several_labelled_ticks():
     plot.plt.close(fig)
 
 
-def test_engines_are_told_apart_and_wide_legends_get_room():
-    from sockchurn_results.chartstyle import legend_columns, style
-    assert "markerfacecolor" not in style("#000", "client", "bound", "blocking")
-    assert style("#000", "client", "bound", "uring")["markerfacecolor"] == "white"
-    assert [legend_columns(n) for n in (1, 3, 4, 12, 13)] == [1, 1, 2, 2, 3]
+def test_engines_are_told_apart_by_marker_ports_by_line():
+    from sockchurn_results.chartstyle import engine_style
+    assert {engine_style("#000", e)["marker"] for e in ("blocking", "asio", "uring")} == {"o", "s", "^"}
+    assert engine_style("#000", "uring", "bound")["linestyle"] == ":"
+    assert engine_style("#123", "asio", "ephemeral")["color"] == "#123"
