@@ -151,7 +151,7 @@ def load_paired(paths):
     for path in paths:
         try:
             doc = json.loads(jsonfile.read_text(path))
-        except (OSError, UnicodeDecodeError, ValueError) as e:
+        except (OSError, EOFError, UnicodeDecodeError, ValueError) as e:
             fail(f"--paired {path}: cannot read it as JSON ({getattr(e, 'strerror', None) or e})")
         try:
             found = parse_paired(doc if isinstance(doc, dict) else {"paired": None}, path)
