@@ -17,6 +17,10 @@ double benchmark_min_time(int argc, char** argv) {
     if (!a.starts_with(flag) || (a.size() > flag.size() && a[flag.size()] != '=')) continue;
     if (a.size() == flag.size()) throw UsageError("--benchmark_min_time needs a value: --benchmark_min_time=SECONDS");
     const std::string_view v = a.substr(flag.size() + 1);
+    if (!v.empty() && (v.back() == 's' || v.back() == 'x'))
+      throw UsageError("--benchmark_min_time: '" + std::string(v) +
+                       "' has a unit; this Google Benchmark (1.7.1) takes seconds as a bare number, e.g. "
+                       "--benchmark_min_time=0.2");
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
     if (ec != std::errc() || end != v.data() + v.size() || !(seconds > 0 && seconds <= 1e6))
       throw UsageError("--benchmark_min_time: '" + std::string(v) + "' is not a number of seconds above 0");

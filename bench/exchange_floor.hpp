@@ -22,7 +22,8 @@ inline constexpr int kLoopBound = 20;
 
 // --benchmark_min_time from argv as Google Benchmark 1.7.1 takes it, a bare
 // number of seconds (0.5, its default, when absent). Throws UsageError for
-// a value that is not a positive number.
+// a value with a unit ("0.2s", "10x": later versions' syntax) or one that
+// is not a positive number.
 double benchmark_min_time(int argc, char** argv);
 
 // When a slice of the slice worker stops: after `min_ns` once

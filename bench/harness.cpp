@@ -163,6 +163,7 @@ Selected select(const std::vector<Setup>& setups, const std::vector<int>& thread
     if (std::find(out.groups.begin(), out.groups.end(), s.variant.group_regex()) == out.groups.end())
       out.groups.push_back(s.variant.group_regex());
   }
+  if (out.groups.empty()) throw UsageError("--benchmark_filter: '" + filter + "' selects no benchmark");
   return out;
 }
 
