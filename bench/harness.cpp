@@ -19,6 +19,7 @@
 #include "results_file.hpp"
 #include "run_accounting.hpp"
 #include "server_target.hpp"
+#include "slice_worker.hpp"
 #include "sweep.hpp"
 #include "timed_exchange.hpp"
 #include "watchdog.hpp"
@@ -171,6 +172,7 @@ Selected select(const std::vector<Setup>& setups, const std::vector<int>& thread
 
 int churn_main(int argc, char** argv, Protocol protocol) {
   const char* prog = std::strrchr(argv[0], '/') ? std::strrchr(argv[0], '/') + 1 : argv[0];
+  if (asks_for_slice_worker(argc, argv)) return slice_worker_main(argc, argv, protocol, prog);
   Bench b(prog, protocol);
   const bool listing = asks_for_list(argc, argv);
   const bool json_file = wants_json_file(argc, argv);
