@@ -32,7 +32,9 @@ std::uint64_t RunAccounting::begin(int threads, double rate, std::uint64_t max_i
   if (sized != counts_.end()) {
     count_ = std::max(sized->second, max_iterations);
   } else {
-    const double seconds = static_cast<double>(std::max(min_ns_, kFloorNs)) / 1e9;
+    // Half as long again as the floor at least: a later repetition whose
+    // rate rose a little still holds the floor's time.
+    const double seconds = static_cast<double>(std::max(min_ns_, kFloorNs * 3 / 2)) / 1e9;
     count_ = std::max({max_iterations, (kFloorExchanges + n - 1) / n, static_cast<std::uint64_t>(rate_ / static_cast<double>(n) * seconds * 1.05) + 1});
   }
   counts_[name_] = count_;

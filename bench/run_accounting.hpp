@@ -40,8 +40,9 @@ class RunAccounting {
   // falls in it. Returns the exchanges each thread runs.
   //
   // Sizing: the first run of a benchmark (name and threads) takes as many
-  // exchanges as the threads' warm-up rate fills the minimum time with
-  // (at least the floor's, bench/exchange_floor.hpp); every later run of it
+  // exchanges as the threads' warm-up rate fills the minimum time with (at
+  // least 75 ms, 1.5 x the floor's time, and the floor's exchanges,
+  // bench/exchange_floor.hpp); every later run of it
   // takes the same (Google Benchmark needs one count for all repetitions),
   // or more if Google Benchmark asks for more.
   std::uint64_t begin(int threads, double rate, std::uint64_t max_iterations);
