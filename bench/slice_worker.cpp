@@ -326,7 +326,15 @@ int slice_worker_main(int argc, char** argv, Protocol protocol, const char* prog
     std::fflush(stdout);
     server->kill();
   };
-  const Watchdog watchdog(prog, opt.stall_timeout_s, std::move(probe), 1);
+  std::optional<Watchdog> watchdog;
+  watchdog.emplace(prog, opt.stall_timeout_s, std::move(probe), 1);
+  // The end, whichever it is: the watchdog goes first (it looks at the
+  // server), then the threads end their connections, then the server stops.
+  const auto wind_up = [&] {
+    watchdog.reset();
+    clients.quit();
+    server->stop();
+  };
 
   // Warm-up to the steady state: exchanges until the TIME_WAIT sockets this
   // worker made stop growing (under 5% over the last 0.5 s), at least 0.3 s,
@@ -353,8 +361,7 @@ int slice_worker_main(int argc, char** argv, Protocol protocol, const char* prog
   clients.stop();
   const std::uint64_t warm_exchanges = clients.wait().exchanges();
   if (const std::string problem = clients.problem(); !problem.empty()) {
-    clients.quit();
-    server->stop();
+    wind_up();
     return fatal(problem);
   }
   JsonObject warm;
@@ -390,8 +397,7 @@ int slice_worker_main(int argc, char** argv, Protocol protocol, const char* prog
     const Tally& tally = clients.wait();
     const RunClock clock = window.clock(*server);
     if (const std::string problem = clients.problem(); !problem.empty()) {
-      clients.quit();
-      server->stop();
+      wind_up();
       return fatal(problem);
     }
     JsonObject errors;
@@ -413,8 +419,7 @@ int slice_worker_main(int argc, char** argv, Protocol protocol, const char* prog
         .add("short", clients.cut_short());
     emit(out);
   }
-  clients.quit();
-  server->stop();
+  wind_up();
   emit(JsonObject().add("done", true));
   return 0;
 }
