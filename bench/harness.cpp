@@ -44,26 +44,24 @@ struct Bench {
   std::unique_ptr<RunAccounting> runs;
 };
 
-// A thread's exchanges for one benchmark run, warm-up first
-// (bench/timed_exchange.hpp; the tally is allocated before the loop); a
-// failure ends the run once the run's failures exceed --max-errors.
+// A thread's exchanges on one exchanger (the warm-up's, or the timed
+// run's) into the thread's tally (bench/timed_exchange.hpp; allocated before
+// the loop); a failure ends the run once the run's failures exceed
+// --max-errors.
 class ThreadLoop {
  public:
-  ThreadLoop(benchmark::State& state, Bench& b, Exchanger& ex)
-      : state_(state), b_(b), ex_(&ex), progress_(b.progress->counter(static_cast<std::size_t>(state.thread_index()))) {}
-  // The timed run gets an exchanger of its own, so that it starts with no
-  // connection open, as its counters assume.
-  void use(Exchanger& ex) { ex_ = &ex; }
+  ThreadLoop(benchmark::State& state, Bench& b, Exchanger& ex, Tally& tally)
+      : tally_(tally), state_(state), b_(b), ex_(ex), progress_(b.progress->counter(static_cast<std::size_t>(state.thread_index()))) {}
 
   // One exchange; false when the run ended in an error. `record`: time it
   // into the tally (the warm-up's exchanges are not).
   bool step(bool record) {
     std::int64_t now = 0;
-    const Outcome o = timed_exchange(*ex_, tally, progress_, record, now);
+    const Outcome o = timed_exchange(ex_, tally_, progress_, record, now);
     if (o.ok()) return true;
     const std::uint64_t errors = b_.runs->count_error();
     if (errors <= b_.opt.max_errors) return true;
-    b_.runs->fail(state_, failure_text(o, tally.exchanges(), errors, b_.opt.max_errors));
+    b_.runs->fail(state_, failure_text(o, tally_.exchanges(), errors, b_.opt.max_errors));
     return false;
   }
 
@@ -80,14 +78,13 @@ class ThreadLoop {
     }
   }
 
-  Tally tally;
-
  private:
+  Tally& tally_;
   static constexpr std::int64_t kWarmupNs = 10'000'000;
   static constexpr std::uint64_t kWarmupAttempts = 20;
   benchmark::State& state_;
   Bench& b_;
-  Exchanger* ex_;
+  Exchanger& ex_;
   ProgressBoard::Counter progress_;
 };
 
@@ -104,21 +101,23 @@ void run_exchanges(benchmark::State& state, Bench& b, const Setup& setup) {
   b.runs->start(setup.name + "/threads:" + std::to_string(state.threads()), setup.placement, plan);
   pin_this_thread(plan.client);
   const Endpoint& server = b.server->endpoint_for(setup.variant);
+  Tally tally;  // allocated here, before any loop
   std::unique_ptr<Exchanger> ex;
   std::optional<ThreadLoop> loop;
   double rate = 0;
   try {
-    ex = make_exchanger({setup.variant, setup.payload, server});
-    loop.emplace(state, b, *ex);
-    rate = loop->warm_up();
-    ex->finish();
-    ex.reset();
+    // The warm-up's exchanger is ended before the timed run's starts, so
+    // that the run begins with no connection open, as its counters assume.
+    const std::unique_ptr<Exchanger> warm = make_exchanger({setup.variant, setup.payload, server});
+    rate = ThreadLoop(state, b, *warm, tally).warm_up();
+    warm->finish();
     if (rate > 0) {
       ex = make_exchanger({setup.variant, setup.payload, server});
-      loop->use(*ex);
+      loop.emplace(state, b, *ex, tally);
     }
   } catch (const std::exception& e) {
     b.runs->fail(state, std::string("setup: ") + e.what());
+    loop.reset();
     ex.reset();
     rate = 0;
   }
@@ -129,13 +128,11 @@ void run_exchanges(benchmark::State& state, Bench& b, const Setup& setup) {
   if (b.opt.count_syscalls) syscalls = SyscallCounter::open(why_not);
   const std::int64_t cpu0 = thread_cpu_ns();
   if (syscalls) syscalls->start();
-  if (rate > 0 && state.KeepRunningBatch(static_cast<benchmark::IterationCount>(count))) {  // the timer starts
+  if (loop && state.KeepRunningBatch(static_cast<benchmark::IterationCount>(count))) {  // the timer starts
     std::uint64_t done = 0;
     while (done < count && loop->step(true)) ++done;
     if (done == count) state.KeepRunningBatch(1);  // false: the timer stops
   }
-  Tally none;
-  Tally& tally = loop ? loop->tally : none;
   tally.syscalls_counted = syscalls.has_value();
   if (ex) ex->finish();
   if (syscalls) tally.syscalls = syscalls->read();

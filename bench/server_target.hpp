@@ -34,6 +34,7 @@ class ServerTarget {
   ServerTarget(const Options& opt, Protocol protocol, const PortNeeds& needs);
   ServerTarget(const ServerTarget&) = delete;
   ServerTarget& operator=(const ServerTarget&) = delete;
+  ~ServerTarget() = default;  // the bundled server stops with its EchoProcess
 
   // The port `v` talks to.
   const Endpoint& endpoint_for(const Variant& v) const;

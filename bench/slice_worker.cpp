@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "exchange_floor.hpp"
@@ -100,8 +101,8 @@ int fatal(const std::string& message) {
 // or the coordinator stops the phase (the warm-up).
 class Clients {
  public:
-  Clients(const Options& opt, const Variant& v, std::size_t payload, const Endpoint& server, const CpuPlan& plan, int threads)
-      : opt_(opt), variant_(v), payload_(payload), server_(server), plan_(plan), board_(static_cast<std::size_t>(threads)) {
+  Clients(const Options& opt, const Variant& v, std::size_t payload, const Endpoint& server, CpuPlan plan, int threads)
+      : opt_(opt), variant_(v), payload_(payload), server_(server), plan_(std::move(plan)), board_(static_cast<std::size_t>(threads)) {
     for (int i = 0; i < threads; ++i) clients_.push_back(std::make_unique<Client>());
     for (std::size_t i = 0; i < clients_.size(); ++i) clients_[i]->thread = std::thread([this, i] { run(i); });
   }
