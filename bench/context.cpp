@@ -14,16 +14,21 @@
 
 namespace sockchurn::bench {
 
-void add_machine_context() {
-  for (const auto& [key, value] : machine_context()) benchmark::AddCustomContext(key, value);
+std::vector<std::pair<std::string, std::string>> machine_context_entries() {
+  auto entries = machine_context();
   const std::optional<bool> host = in_host_network_namespace();
   const std::string isolation = !host ? "unknown (may be the host's network namespace)"
                                 : *host ? "shared network namespace (the host's)"
                                 : network_interfaces() == "lo"
                                     ? "private network namespace (loopback only)"
                                     : "private network namespace (" + network_interfaces() + ")";
-  benchmark::AddCustomContext("isolation", isolation);
-  benchmark::AddCustomContext("git_commit", SOCKCHURN_GIT_COMMIT);
+  entries.emplace_back("isolation", isolation);
+  entries.emplace_back("git_commit", SOCKCHURN_GIT_COMMIT);
+  return entries;
+}
+
+void add_machine_context() {
+  for (const auto& [key, value] : machine_context_entries()) benchmark::AddCustomContext(key, value);
 }
 
 void add_run_context(const Options& opt, const std::map<Placement, CpuPlan>& plans, const Endpoint& echo,

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "net/endpoint.hpp"
 #include "options.hpp"
@@ -11,8 +14,10 @@
 
 namespace sockchurn::bench {
 
-// Kernel, CPU, sysctls, interfaces, isolation, git commit. Call after
-// benchmark::Initialize.
+// Kernel, CPU, sysctls, interfaces, isolation, git commit, as key and value.
+std::vector<std::pair<std::string, std::string>> machine_context_entries();
+
+// The same in Google Benchmark's context. Call after benchmark::Initialize.
 void add_machine_context();
 
 // The machine context plus the strategies' roles, the syscall and kernel

@@ -125,11 +125,13 @@ std::string options_help(const char* prog) {
          "  --help                   this text\n"
          "\n"
          "Exit status: 0 all benchmarks ran; 1 a benchmark ended in an error, or the echo\n"
-         "server could not be started or reached; 2 a bad flag; 3 a run stalled or its echo\n"
+         "server could not be started or reached; 2 a bad flag, a --benchmark_filter that\n"
+         "selects nothing, a --benchmark_min_time with a unit; 3 a run stalled or its echo\n"
          "server died (the output file keeps every run that finished before).\n"
          "\n"
          "Google Benchmark's own flags follow, e.g. --benchmark_filter=REGEX,\n"
-         "--benchmark_min_time=SECONDS (a plain number), --benchmark_repetitions=N,\n"
+         "--benchmark_min_time=SECONDS (a bare number: this Google Benchmark, 1.7.1, takes\n"
+         "no unit such as 0.2s or 10x), --benchmark_repetitions=N,\n"
          "--benchmark_out=FILE, --benchmark_out_format=json, --benchmark_list_tests.\n";
 }
 

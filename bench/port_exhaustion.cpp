@@ -13,39 +13,44 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "process/echo_probe.hpp"
-#include "process/placement.hpp"
-#include "net/sockops.hpp"
+#include "context.hpp"
+#include "json_writer.hpp"
 #include "model/exchange.hpp"
-#include "process/flags.hpp"
+#include "net/sockops.hpp"
 #include "observe/sysinfo.hpp"
-#include "observe/tcp_states.hpp"
+#include "process/echo_probe.hpp"
+#include "process/flags.hpp"
+#include "process/placement.hpp"
+#include "progress_board.hpp"
+#include "results_file.hpp"
+#include "time_wait.hpp"
+#include "watchdog.hpp"
 
 namespace {
 
 using namespace sockchurn;
+using bench::JsonArray;
+using bench::JsonObject;
+using bench::ProgressBoard;
 
 constexpr const char* kAbout = R"(usage: port_exhaustion --server=HOST:PORT [OPTIONS]
 
 Runs one TCP strategy (client closes first, one thread, 64-byte echo) against
 a sockchurn-echo for a fixed time and records, per second: exchanges
 completed, failed exchanges by errno name (EADDRNOTAVAIL: no free ephemeral
-port), TIME_WAIT sockets toward the server, and client CPU time. After a
+port), the TIME_WAIT sockets toward the server that the run created, and
+client CPU time. After a
 failed exchange it sleeps 1 ms and goes on. Writes JSON (context and series).
 Meant to run in the client namespace of scripts/netns; see
 docs/beyond-loopback.md.
@@ -55,7 +60,8 @@ Options (--flag=VALUE or --flag VALUE):
 
 constexpr const char* kExit = R"(
 Exit status: 0 after the run, 1 if the server cannot be reached or the output
-cannot be written, 2 for a bad flag, 3 if an exchange hangs past the end.
+cannot be written, 2 for a bad flag, 3 if no exchange ends (completed or
+failed) for the stall timeout.
 )";
 
 struct Options {
@@ -63,6 +69,7 @@ struct Options {
   bool have_server = false;
   const StrategyInfo* strategy = nullptr;
   int seconds = 30;
+  int stall_timeout_s = 20;
   std::size_t payload = 64;
   Placement placement = Placement::same;
   std::optional<std::string> delay_ms;
@@ -101,6 +108,8 @@ Flags flag_table(Options& o) {
              })
       .value("--seconds", "N", "how long to run, 1 to 3600 (default 30)",
              [&o](std::string_view v) { o.seconds = parse_number<int>("--seconds", v, 1, 3600); })
+      .value("--stall-timeout", "SECONDS", "give up if no exchange ends, completed or failed, for this long (default 20)",
+             [&o](std::string_view v) { o.stall_timeout_s = parse_number<int>("--stall-timeout", v, 1, 3600); })
       .value("--payload", "BYTES", "echo size (default 64)",
              [&o](std::string_view v) { o.payload = parse_number<std::size_t>("--payload", v, 1, 1 << 20); })
       .value("--placement", "P",
@@ -141,35 +150,6 @@ struct Second {
   double cpu_ms = 0;
 };
 
-// TIME_WAIT sockets of this namespace whose peer is the server.
-int time_wait_toward(const Endpoint& server) {
-  int n = 0;
-  for (const auto& s : list_tcp_sockets())
-    if (s.state == TcpState::time_wait && s.remote == server) ++n;
-  return n;
-}
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -184,35 +164,34 @@ std::string host_name() {
   return ::gethostname(buf, sizeof buf - 1) == 0 ? buf : "?";
 }
 
+JsonObject errors_json(const std::map<std::string, std::uint64_t>& errors) {
+  JsonObject o;
+  for (const auto& [name, n] : errors) o.add(name, n);
+  return o;
+}
+
+// The results: the context, one object a second, the totals.
 std::string to_json(const std::vector<std::pair<std::string, std::string>>& context, const std::vector<Second>& series) {
-  std::ostringstream out;
-  out << "{\n  \"context\": {";
+  std::string out = "{\n  \"context\": {";
   for (std::size_t i = 0; i < context.size(); ++i)
-    out << (i ? "," : "") << "\n    " << json_string(context[i].first) << ": " << json_string(context[i].second);
-  out << "\n  },\n  \"series\": [";
+    out += (i ? ",\n    " : "\n    ") + bench::json_string(context[i].first) + ": " + bench::json_string(context[i].second);
   std::uint64_t total = 0;
   std::map<std::string, std::uint64_t> errors;
+  JsonArray seconds;
   for (std::size_t i = 0; i < series.size(); ++i) {
     const Second& s = series[i];
     total += s.exchanges;
-    out << (i ? "," : "") << "\n    {\"second\": " << i + 1 << ", \"exchanges\": " << s.exchanges
-        << ", \"time_wait\": " << s.time_wait << ", \"cpu_ms\": " << s.cpu_ms << ", \"errors\": {";
-    bool first = true;
-    for (const auto& [name, n] : s.errors) {
-      errors[name] += n;
-      out << (first ? "" : ", ") << json_string(name) << ": " << n;
-      first = false;
-    }
-    out << "}}";
+    for (const auto& [name, n] : s.errors) errors[name] += n;
+    seconds.push(JsonObject()
+                     .add("second", i + 1)
+                     .add("exchanges", s.exchanges)
+                     .add("time_wait", s.time_wait)
+                     .add("cpu_ms", s.cpu_ms)
+                     .add("errors", errors_json(s.errors)));
   }
-  out << "\n  ],\n  \"totals\": {\"seconds\": " << series.size() << ", \"exchanges\": " << total << ", \"errors\": {";
-  bool first = true;
-  for (const auto& [name, n] : errors) {
-    out << (first ? "" : ", ") << json_string(name) << ": " << n;
-    first = false;
-  }
-  out << "}}\n}\n";
-  return out.str();
+  const JsonObject totals =
+      JsonObject().add("seconds", series.size()).add("exchanges", total).add("errors", errors_json(errors));
+  return out + "\n  },\n  \"series\": " + seconds.str(true, 4) + ",\n  \"totals\": " + totals.str() + "\n}\n";
 }
 
 }  // namespace
@@ -262,21 +241,34 @@ int main(int argc, char** argv) {
       {"address_family", opt.server.family() == AF_INET6 ? "ipv6" : "ipv4"},
       {"seconds", std::to_string(opt.seconds)},
   };
-  for (auto& kv : machine_context()) context.push_back(std::move(kv));
+  for (auto& kv : bench::machine_context_entries()) context.push_back(std::move(kv));
   if (opt.delay_ms) context.emplace_back("delay_ms_each_way", *opt.delay_ms);
   for (const auto& kv : opt.context) context.push_back(kv);
 
-  // A hung exchange (server gone, SYNs dropped) must not hold the run open:
-  // the loop checks the clock only between exchanges.
+  // The TIME_WAIT sockets that were there before the run are not its own.
+  std::set<std::uint64_t> time_wait0;
+  try {
+    time_wait0 = bench::socket_cookies();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: cannot list sockets: %s\n", prog, e.what());
+  }
+
+  // The loop checks the clock only between exchanges: the benchmarks'
+  // watchdog ends the run if none ends (completed or failed) for the stall
+  // timeout, so a hung exchange (server gone, SYNs dropped) cannot hold it open.
+  ProgressBoard ended(1);
+  ProgressBoard::Counter ended_here = ended.counter(0);
+  bench::WatchdogProbe probe;
+  probe.progress = [&ended] { return ended.total(); };
+  probe.in_run = [] { return true; };
+  probe.run_name = [&opt] { return "the " + std::string(opt.strategy->name) + " run"; };
+  probe.server_dead = [] { return false; };
+  probe.before_exit = [](const std::string&) {};
+  const bench::Watchdog watchdog(prog, opt.stall_timeout_s, std::move(probe));
+
   const std::int64_t ns_per_s = 1'000'000'000;
   const std::int64_t start = monotonic_ns();
   const std::int64_t end = start + opt.seconds * ns_per_s;
-  std::thread([end, ns_per_s, prog] {
-    while (monotonic_ns() < end + 15 * ns_per_s) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    std::fprintf(stderr, "%s: an exchange has hung for 15 s past the end of the run (server gone?); giving up\n", prog);
-    std::_Exit(3);
-  }).detach();
-
   std::vector<Second> series;
   series.reserve(static_cast<std::size_t>(opt.seconds));
   Second cur;
@@ -285,6 +277,7 @@ int main(int argc, char** argv) {
   std::int64_t cpu_mark = thread_cpu_ns();
   for (std::int64_t now = start; now < end;) {
     const Outcome o = ex->exchange();
+    ended_here.add();
     if (o.ok()) {
       ++cur.exchanges;
     } else {
@@ -299,7 +292,7 @@ int main(int argc, char** argv) {
     // Close every second that has ended (several if one exchange blocked).
     while (now >= next && static_cast<int>(series.size()) < opt.seconds) {
       try {
-        cur.time_wait = time_wait_toward(opt.server);
+        cur.time_wait = bench::time_wait_since(time_wait0, opt.server).total;
       } catch (const std::exception& e) {
         if (reported.insert("sock_diag").second) std::fprintf(stderr, "%s: cannot list sockets: %s\n", prog, e.what());
       }
@@ -319,17 +312,10 @@ int main(int argc, char** argv) {
     }
   }
 
-  const std::string json = to_json(context, series);
-  if (opt.output.empty()) {
-    std::fputs(json.c_str(), stdout);
-    return std::fflush(stdout) == 0 ? 0 : 1;
-  }
-  std::ofstream out(opt.output);
-  out << json;
-  out.close();
-  if (!out) {
-    std::fprintf(stderr, "%s: cannot write %s: %s\n", prog, opt.output.c_str(),
-                 std::generic_category().message(errno).c_str());
+  try {
+    bench::write_results(opt.output, to_json(context, series));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", prog, e.what());
     return 1;
   }
   return 0;

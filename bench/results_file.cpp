@@ -1,6 +1,12 @@
 #include "results_file.hpp"
 
+#include "net/sockops.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
 #include <ostream>
+#include <stdexcept>
 #include <string_view>
 
 namespace sockchurn::bench {
@@ -35,6 +41,18 @@ void ResultsFile::ReportRuns(const std::vector<Run>& runs) {
 void ResultsFile::Finalize() {
   JSONReporter::Finalize();
   GetOutputStream().flush();
+}
+
+void write_results(const std::string& path, const std::string& text) {
+  if (path.empty()) {
+    std::fputs(text.c_str(), stdout);
+    if (std::fflush(stdout) != 0) throw std::runtime_error("cannot write the results to standard output: " + error_name(errno));
+    return;
+  }
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path + ": " + error_name(errno));
 }
 
 bool wants_json_file(int argc, char** argv) {

@@ -30,6 +30,11 @@ class ResultsFile final : public benchmark::JSONReporter {
   std::map<std::pair<std::string, int>, std::deque<std::map<std::string, double>>> errored_;
 };
 
+// Writes a finished results document (port_exhaustion's) to `path`, or to
+// standard output when `path` is empty. Throws std::runtime_error naming the
+// file and the error when it cannot be written.
+void write_results(const std::string& path, const std::string& text);
+
 // Whether argv asks for a JSON output file (--benchmark_out=FILE, and no
 // other --benchmark_out_format): only then may a file reporter be passed.
 bool wants_json_file(int argc, char** argv);

@@ -6,8 +6,8 @@
 
 namespace sockchurn::bench {
 
-void Tally::merge(Tally&& other) {
-  latency_ns.insert(latency_ns.end(), other.latency_ns.begin(), other.latency_ns.end());
+void Tally::merge(const Tally& other) {
+  latency.merge(other.latency);
   cpu_ns += other.cpu_ns;
   stale += other.stale;
   for (auto [err, n] : other.errors) errors[err] += n;
@@ -15,17 +15,19 @@ void Tally::merge(Tally&& other) {
   syscalls_counted = syscalls_counted && other.syscalls_counted;
 }
 
+void Tally::clear() {
+  latency.clear();
+  cpu_ns = 0;
+  stale = 0;
+  errors.clear();
+  syscalls = 0;
+  syscalls_counted = true;
+}
+
 std::uint64_t Tally::error_count() const {
   std::uint64_t n = 0;
   for (auto [err, count] : errors) n += count;
   return n;
-}
-
-double percentile_us(std::vector<std::uint32_t>& samples, double q) {
-  if (samples.empty()) return 0;
-  const auto k = static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1));
-  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(k), samples.end());
-  return samples[k] / 1000.0;
 }
 
 void add_kernel_counters(std::map<std::string, double>& counters, const CounterSnapshot& delta, Protocol protocol,
@@ -44,25 +46,31 @@ void add_conntrack_counters(std::map<std::string, double>& counters, const Connt
   for (const auto& [state, n] : table.tcp_states) counters["conntrack_entries_" + state] = static_cast<double>(n);
 }
 
-std::map<std::string, double> run_counters(Tally& tally, const RunClock& clock, std::optional<TimeWaitCount> time_wait,
+double foreign_cpu_load(const RunClock& clock) {
+  const double ours = clock.client_cpu_ns + clock.server_cpu_ns.value_or(0);
+  return clock.wall_ns > 0 ? std::max(0.0, clock.machine_busy_ns - ours) / clock.wall_ns : 0.0;
+}
+
+std::map<std::string, double> run_counters(const Tally& tally, const RunClock& clock, std::optional<TimeWaitCount> time_wait,
                                            bool udp) {
   std::map<std::string, double> c;
-  const double exchanges = static_cast<double>(tally.latency_ns.size());
+  const double exchanges = static_cast<double>(tally.exchanges());
+  c["exchanges"] = exchanges;
   if (exchanges > 0) {
     c["cpu_us_per_exchange"] = static_cast<double>(tally.cpu_ns) / exchanges / 1000.0;
-    c["p50_us"] = percentile_us(tally.latency_ns, 0.50);
-    c["p99_us"] = percentile_us(tally.latency_ns, 0.99);
-    // The slowest cycle: rare stalls (a SYN dropped and retransmitted after
-    // 1 s) hide below p99 yet dominate the rate.
-    c["max_us"] = *std::max_element(tally.latency_ns.begin(), tally.latency_ns.end()) / 1000.0;
+    // From the histogram: within its resolution (latency_histogram.hpp).
+    c["p50_us"] = tally.latency.percentile_us(0.50);
+    c["p99_us"] = tally.latency.percentile_us(0.99);
+    // The slowest cycle, exact: rare stalls (a SYN dropped and retransmitted
+    // after 1 s) hide below p99 yet dominate the rate.
+    c["max_us"] = static_cast<double>(tally.latency.max_ns()) / 1000.0;
     if (clock.server_cpu_ns) c["server_cpu_us_per_exchange"] = *clock.server_cpu_ns / exchanges / 1000.0;
     // The client's own system calls (its benchmark threads), per exchange.
     if (tally.syscalls_counted) c["syscalls_per_exchange"] = static_cast<double>(tally.syscalls) / exchanges;
   }
   // CPUs' worth of busy time by anything but this process and its server:
   // a run with a large value shared the machine.
-  const double ours = clock.client_cpu_ns + clock.server_cpu_ns.value_or(0);
-  c["foreign_cpu_load"] = clock.wall_ns > 0 ? std::max(0.0, clock.machine_busy_ns - ours) / clock.wall_ns : 0.0;
+  c["foreign_cpu_load"] = foreign_cpu_load(clock);
   // CPUs' worth of time the hypervisor took from this VM during the run.
   c["steal_cpu"] = clock.wall_ns > 0 ? clock.machine_steal_ns / clock.wall_ns : 0.0;
   if (time_wait) {

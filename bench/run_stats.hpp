@@ -6,31 +6,32 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
 
+#include "latency_histogram.hpp"
 #include "observe/conntrack_table.hpp"
 #include "observe/kernel_counters.hpp"
+#include "time_wait.hpp"
 
 namespace sockchurn::bench {
 
 // Everything one thread of a run records, merged over the run's threads so
 // that percentiles come from all samples, not an average of per-thread
-// percentiles.
+// percentiles. Built before the timed loop: recording allocates nothing
+// (an error's first occurrence of an errno adds one map entry).
 struct Tally {
-  std::vector<std::uint32_t> latency_ns;  // one sample per completed exchange
+  LatencyHistogram latency;  // one sample per completed exchange
   std::int64_t cpu_ns = 0;                // the threads' own CPU time
   std::uint64_t stale = 0;
   std::map<int, std::uint64_t> errors;  // error value -> failed exchanges
   std::int64_t syscalls = 0;            // counted by the threads' syscall counters
   bool syscalls_counted = true;         // false: some thread had no counter
 
-  void merge(Tally&& other);
+  void merge(const Tally& other);
+  // Back to nothing recorded, keeping the histogram's memory.
+  void clear();
+  std::uint64_t exchanges() const noexcept { return latency.count(); }
   std::uint64_t error_count() const;
 };
-
-// The q-quantile (0..1) of `samples` in µs, the nearest lower rank;
-// reorders the vector. 0 for no samples.
-double percentile_us(std::vector<std::uint32_t>& samples, double q);
 
 // What the harness measures around a run besides the tally.
 struct RunClock {
@@ -41,10 +42,9 @@ struct RunClock {
   double machine_steal_ns = 0;
 };
 
-struct TimeWaitCount {
-  int total = 0;        // TIME_WAIT sockets this run created, still there at its end
-  int server_side = 0;  // of them, on the server's side
-};
+// CPUs' worth of busy time by anything but the client and its server during
+// `clock` (0 when it has no wall time).
+double foreign_cpu_load(const RunClock& clock);
 
 // The kernel's counters over the run (a delta of the namespace's
 // /proc/net/snmp and netstat: client and server together) per exchange, as
@@ -61,7 +61,7 @@ void add_conntrack_counters(std::map<std::string, double>& counters, const Connt
 // The counters of one run, by their names in the results (see
 // docs/results-format.md). Counters that need an exchange are left out when
 // none completed; time_wait only for TCP, stale only for UDP.
-std::map<std::string, double> run_counters(Tally& tally, const RunClock& clock, std::optional<TimeWaitCount> time_wait,
+std::map<std::string, double> run_counters(const Tally& tally, const RunClock& clock, std::optional<TimeWaitCount> time_wait,
                                            bool udp);
 
 }  // namespace sockchurn::bench

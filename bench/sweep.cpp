@@ -58,7 +58,7 @@ Selection::Selection(std::string filter) {
 
 bool Selection::any(const Setup& s, const std::vector<int>& threads) const {
   return std::ranges::any_of(threads, [&](int t) {
-    return std::regex_search(s.name + "/real_time/threads:" + std::to_string(t), re_) != negate_;
+    return matches(s.name + "/real_time/threads:" + std::to_string(t));
   });
 }
 

@@ -35,6 +35,8 @@ class Selection {
   explicit Selection(std::string filter);
   // Whether any of the benchmark's thread counts is selected.
   bool any(const Setup& s, const std::vector<int>& threads) const;
+  // Whether a benchmark of this full name is selected.
+  bool matches(const std::string& name) const { return std::regex_search(name, re_) != negate_; }
 
  private:
   std::regex re_;

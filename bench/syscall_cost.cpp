@@ -7,10 +7,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <utility>
+#include <vector>
 #include <string>
 #include <system_error>
 
+#include "exchange_floor.hpp"
 #include "harness.hpp"
+#include "process/flags.hpp"
+#include "sweep.hpp"
 #include "process/placement.hpp"
 #include "net/sockops.hpp"
 
@@ -93,6 +101,13 @@ void disconnect_unconnected(benchmark::State& state, int type) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const char* prog = "syscall_cost";
+  try {
+    bench::benchmark_min_time(argc, argv);  // a bare number of seconds
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", prog, e.what());
+    return 2;
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   const CpuPlan plan = cpu_plan(Placement::same);
@@ -100,14 +115,26 @@ int main(int argc, char** argv) {
   bench::add_machine_context();
   benchmark::AddCustomContext("placement", "syscall: " + plan.describe);
 
-  benchmark::RegisterBenchmark("syscall/getppid", getppid_floor);
-  benchmark::RegisterBenchmark("syscall/socket_close/proto:tcp", socket_close, SOCK_STREAM);
-  benchmark::RegisterBenchmark("syscall/socket_close/proto:udp", socket_close, SOCK_DGRAM);
-  benchmark::RegisterBenchmark("syscall/disconnect_unconnected/proto:tcp", disconnect_unconnected, SOCK_STREAM);
-  benchmark::RegisterBenchmark("syscall/disconnect_unconnected/proto:udp", disconnect_unconnected, SOCK_DGRAM);
-  benchmark::RegisterBenchmark("syscall/connect/proto:udp", udp_reconnect);
-  benchmark::RegisterBenchmark("syscall/connect_disconnect/proto:udp/port:ephemeral", udp_connect_disconnect, false);
-  benchmark::RegisterBenchmark("syscall/connect_disconnect/proto:udp/port:bound", udp_connect_disconnect, true);
+  using Body = std::function<void(benchmark::State&)>;
+  const std::vector<std::pair<std::string, Body>> table = {
+      {"syscall/getppid", getppid_floor},
+      {"syscall/socket_close/proto:tcp", [](benchmark::State& st) { socket_close(st, SOCK_STREAM); }},
+      {"syscall/socket_close/proto:udp", [](benchmark::State& st) { socket_close(st, SOCK_DGRAM); }},
+      {"syscall/disconnect_unconnected/proto:tcp", [](benchmark::State& st) { disconnect_unconnected(st, SOCK_STREAM); }},
+      {"syscall/disconnect_unconnected/proto:udp", [](benchmark::State& st) { disconnect_unconnected(st, SOCK_DGRAM); }},
+      {"syscall/connect/proto:udp", udp_reconnect},
+      {"syscall/connect_disconnect/proto:udp/port:ephemeral", [](benchmark::State& st) { udp_connect_disconnect(st, false); }},
+      {"syscall/connect_disconnect/proto:udp/port:bound", [](benchmark::State& st) { udp_connect_disconnect(st, true); }},
+  };
+  try {
+    const bench::Selection selection(benchmark::GetBenchmarkFilter());
+    if (std::none_of(table.begin(), table.end(), [&](const auto& row) { return selection.matches(row.first); }))
+      throw UsageError("--benchmark_filter: '" + benchmark::GetBenchmarkFilter() + "' selects no benchmark");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", prog, e.what());
+    return 2;
+  }
+  for (const auto& [name, body] : table) benchmark::RegisterBenchmark(name.c_str(), body);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -3,11 +3,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace sockchurn::bench {
 
-Watchdog::Watchdog(const char* prog, int stall_timeout_s, WatchdogProbe probe)
-    : prog_(prog), stall_timeout_s_(stall_timeout_s), probe_(std::move(probe)), thread_([this] { watch(); }) {}
+Watchdog::Watchdog(const char* prog, int stall_timeout_s, WatchdogProbe probe, int exit_status)
+    : prog_(prog),
+      stall_timeout_s_(stall_timeout_s),
+      exit_status_(exit_status),
+      probe_(std::move(probe)),
+      thread_([this] { watch(); }) {}
 
 Watchdog::~Watchdog() {
   {
@@ -29,17 +34,16 @@ void Watchdog::watch() {
     const std::uint64_t now = probe_.progress();
     stalled = (probe_.in_run() && now == last) ? stalled + 1 : 0;
     last = now;
-    if (probe_.server_dead()) {
-      std::fprintf(stderr, "%s: the echo server exited during %s; giving up\n", prog_, probe_.run_name().c_str());
-      std::_Exit(3);
-    }
-    if (stalled < stall_timeout_s_) continue;
-    std::fprintf(stderr,
-                 "%s: no exchange completed for %d s in %s: the echo server stopped answering "
-                 "(lost datagram, hung or dead server); giving up\n",
-                 prog_, stall_timeout_s_, probe_.run_name().c_str());
-    probe_.before_exit();
-    std::_Exit(3);
+    std::string why;
+    if (probe_.server_dead()) why = "the echo server exited during " + probe_.run_name() + "; giving up";
+    else if (stalled >= stall_timeout_s_)
+      why = "no exchange completed for " + std::to_string(stall_timeout_s_) + " s in " + probe_.run_name() +
+            ": the echo server stopped answering (lost datagram, hung or dead server); giving up";
+    else continue;
+    std::fprintf(stderr, "%s: %s\n", prog_, why.c_str());
+    std::fflush(stderr);
+    probe_.before_exit(why);
+    std::_Exit(exit_status_);
   }
 }
 

@@ -1,9 +1,12 @@
-// Ends the process (status 3) when a run makes no progress for the stall
-// timeout, or at once when the echo server child has died during a run (a
-// UDP client would wait for its echo forever): a benchmark never hangs.
+// Ends the process (status 3 unless told otherwise) when a run makes no
+// progress for the stall timeout, or at once when the echo server child has
+// died during a run (a UDP client would wait for its echo forever): a
+// benchmark never hangs. It samples the client threads' progress counters
+// (bench/progress_board.hpp) once a second; they never wait for it.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -16,12 +19,14 @@ struct WatchdogProbe {
   std::function<bool()> in_run;
   std::function<std::string()> run_name;
   std::function<bool()> server_dead;  // during a run
-  std::function<void()> before_exit;  // e.g. kill the hung server
+  // After the message (given, without the program's name) is on stderr:
+  // e.g. kill the hung server, say it on stdout too.
+  std::function<void(const std::string&)> before_exit;
 };
 
 class Watchdog {
  public:
-  Watchdog(const char* prog, int stall_timeout_s, WatchdogProbe probe);
+  Watchdog(const char* prog, int stall_timeout_s, WatchdogProbe probe, int exit_status = 3);
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
   ~Watchdog();  // stops and joins the thread
@@ -31,6 +36,7 @@ class Watchdog {
 
   const char* prog_;
   int stall_timeout_s_;
+  int exit_status_;
   WatchdogProbe probe_;
   std::mutex mutex_;
   std::condition_variable wake_;

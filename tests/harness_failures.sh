@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # How the benchmark binaries fail: every case asserts the exit status and the
 # exact message, each bounded in time.
-#   1. usage errors: one line on stderr, nothing on stdout, exit 2
+#   1. usage errors (a flag, a filter that selects nothing, a min time with a
+#      unit): one line on stderr, nothing on stdout, exit 2
 #   2. unreachable echo server or echo binary: one line, exit 1, at once
 #   3. (root) the echo server dies or hangs mid-benchmark (the blocking and
 #      Asio engines), or the benchmark gets SIGINT: a bounded non-zero exit, no sockchurn-echo left behind
@@ -145,6 +146,22 @@ usage_cases() {
     "tcp_churn: --listen: 'nowhere' is not a numeric IPv4 or IPv6 address (host names are not resolved)"
   run 10 "$bin/tcp_churn" --list-groups '--benchmark_filter=('
   expect_usage "--benchmark_filter=(" 2 "tcp_churn: --benchmark_filter: '(' is not a valid regular expression"
+  # A filter that selects nothing is an error, not an empty run (also when
+  # only listing); a --benchmark_min_time with a unit gets told the syntax.
+  run 10 "$bin/tcp_churn" --benchmark_filter=nomatch
+  expect_usage "--benchmark_filter=nomatch" 2 "tcp_churn: --benchmark_filter: 'nomatch' selects no benchmark"
+  run 10 "$bin/udp_churn" --benchmark_list_tests --benchmark_filter='^tcp/'
+  expect_usage "udp --benchmark_filter=^tcp/" 2 "udp_churn: --benchmark_filter: '^tcp/' selects no benchmark"
+  run 10 "$bin/syscall_cost" --benchmark_filter=nomatch
+  expect_usage "syscall_cost --benchmark_filter=nomatch" 2 "syscall_cost: --benchmark_filter: 'nomatch' selects no benchmark"
+  run 10 "$bin/tcp_churn" --benchmark_min_time=0.2s
+  expect_usage "--benchmark_min_time=0.2s" 2 \
+    "tcp_churn: --benchmark_min_time: '0.2s' has a unit; this Google Benchmark (1.7.1) takes seconds as a bare number, e.g. --benchmark_min_time=0.2"
+  run 10 "$bin/udp_churn" --benchmark_min_time=10x
+  expect_usage "--benchmark_min_time=10x" 2 \
+    "udp_churn: --benchmark_min_time: '10x' has a unit; this Google Benchmark (1.7.1) takes seconds as a bare number, e.g. --benchmark_min_time=0.2"
+  run 10 "$bin/tcp_churn" --benchmark_min_time=soon
+  expect_usage "--benchmark_min_time=soon" 2 "tcp_churn: --benchmark_min_time: 'soon' is not a number of seconds above 0"
   run 10 "$bin/tcp_churn" --list-groups --threads 0
   expect_usage "--list-groups --threads 0" 2 "tcp_churn: --threads: '0' is not a number from 1 to 256"
 }
