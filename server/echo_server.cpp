@@ -93,7 +93,7 @@ void shut_down(int fd, bool abort) {
 
 // accept4 with SOCK_NONBLOCK: the new socket needs no ioctl. A connection
 // that was aborted before it was accepted is skipped, as Asio's accept does.
-bool try_accept(int fd, void*, error_code& ec, std::size_t& result) {
+bool try_accept(int fd, void* /*context*/, error_code& ec, std::size_t& result) {
   for (;;) {
     const int c = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (c >= 0) {

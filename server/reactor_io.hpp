@@ -73,7 +73,8 @@ class ReadyOp : public ad::reactor_op {
   }
 
   // As Asio's own operations complete (reactive_socket_recv_op::do_complete).
-  static void do_complete(void* owner, ad::operation* base, const boost::system::error_code&, std::size_t) {
+  static void do_complete(void* owner, ad::operation* base, const boost::system::error_code& /*ec*/,
+                          std::size_t /*bytes_transferred*/) {
     auto* o = static_cast<ReadyOp*>(base);
     ptr p = {ad::addressof(o->handler_), o, o};
     ad::handler_work<Handler, IoExecutor> w(std::move(o->work_));
@@ -105,8 +106,11 @@ class Reactive : public Socket {
 
   explicit Reactive(const executor_type& ex)
       : Socket(ex), reactor_(&boost::asio::use_service<boost::asio::detail::reactor>(ex.context())) {}
+  Reactive(const Reactive&) = delete;
+  Reactive& operator=(const Reactive&) = delete;
   Reactive(Reactive&&) noexcept = default;
   Reactive& operator=(Reactive&&) = delete;
+  ~Reactive() = default;
 
   // Takes `fd`, which is already non-blocking (accept4 with SOCK_NONBLOCK)
   // and is no other descriptor's dup: registers it with epoll (one
