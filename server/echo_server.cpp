@@ -14,11 +14,13 @@
 #include <vector>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 
 #include "net/fd.hpp"
 #include "net/sockops.hpp"
+#include "reactor_io.hpp"
 
 namespace sockchurn::echo {
 namespace {
@@ -37,9 +39,11 @@ using Executor = asio::io_context::executor_type;
 using Strand = asio::strand<Executor>;
 template <typename Ex>
 using Task = asio::awaitable<void, Ex>;
-using TcpSocket = asio::basic_stream_socket<tcp, Executor>;
+// Connections, listeners and UDP sockets wait through reactor_io.hpp; the
+// acceptor only sets a listener up.
+using TcpSocket = Reactive<asio::basic_stream_socket<tcp, Executor>>;
 using TcpAcceptor = asio::basic_socket_acceptor<tcp, Executor>;
-using UdpSocket = asio::basic_datagram_socket<udp, Executor>;
+using UdpSocket = Reactive<asio::basic_datagram_socket<udp, Executor>>;
 using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                          asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
@@ -58,6 +62,10 @@ struct Rethrow {
 
 constexpr std::size_t kStreamBuffer = 64 * 1024;  // TCP echo read size
 constexpr auto kAcceptBackoff = 100ms;             // after EMFILE and other persistent errors
+// Connections accepted, datagrams echoed or full buffers read, one after
+// another before a loop lets other handlers run (a flood must not starve the
+// rest).
+constexpr unsigned kBatch = 16;
 // The idle sweep runs this many times per idle timeout; a connection is closed
 // between 1 and 1 + 1/kSweepsPerTimeout timeouts after its last activity.
 constexpr std::uint32_t kSweepsPerTimeout = 4;
@@ -77,6 +85,80 @@ void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memor
 void shut_down(int fd, bool abort) {
   if (abort) try_set_linger0(fd);
   ::shutdown(fd, SHUT_RDWR);
+}
+
+// The system calls of the hot path, as Attempts (reactor_io.hpp): each is
+// called directly where data is likely, and by the reactor once epoll says the
+// socket is readable.
+
+// accept4 with SOCK_NONBLOCK: the new socket needs no ioctl. A connection
+// that was aborted before it was accepted is skipped, as Asio's accept does.
+bool try_accept(int fd, void* /*context*/, error_code& ec, std::size_t& result) {
+  for (;;) {
+    const int c = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c >= 0) {
+      result = static_cast<std::size_t>(c);
+      return true;
+    }
+    if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    ec.assign(errno, asio::error::get_system_category());
+    return true;
+  }
+}
+
+// recv into a mutable_buffer; EOF as asio::error::eof.
+bool try_recv(int fd, void* buffer, error_code& ec, std::size_t& result) {
+  const auto& b = *static_cast<const asio::mutable_buffer*>(buffer);
+  for (;;) {
+    const ssize_t n = ::recv(fd, b.data(), b.size(), 0);
+    if (n > 0) {
+      result = static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      ec = asio::error::eof;
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    ec.assign(errno, asio::error::get_system_category());
+    return true;
+  }
+}
+
+struct Datagram {
+  asio::mutable_buffer buffer;
+  udp::endpoint peer;
+};
+
+bool try_recvfrom(int fd, void* datagram, error_code& ec, std::size_t& result) {
+  auto& d = *static_cast<Datagram*>(datagram);
+  for (;;) {
+    socklen_t len = static_cast<socklen_t>(d.peer.capacity());
+    const ssize_t n = ::recvfrom(fd, d.buffer.data(), d.buffer.size(), 0, d.peer.data(), &len);
+    if (n >= 0) {
+      d.peer.resize(len);
+      result = static_cast<std::size_t>(n);
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    ec.assign(errno, asio::error::get_system_category());
+    return true;
+  }
+}
+
+// One send of what one read returned: the socket buffer nearly always takes
+// it whole. Returns the bytes sent (0 on EAGAIN), or sets `ec`.
+std::size_t send_now(int fd, const void* data, std::size_t size, error_code& ec) {
+  for (;;) {
+    const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) ec.assign(errno, asio::error::get_system_category());
+    return 0;
+  }
 }
 
 struct Counters {
@@ -107,7 +189,7 @@ struct ConnEntry {
 struct Listener {
   Listener(asio::io_context& ioc, unsigned reads_before_close, std::size_t buffer_size)
       : reads_before_close(reads_before_close), buffer_size(buffer_size), strand(ioc.get_executor()),
-        acceptor(ioc.get_executor()), backoff(ioc.get_executor()), sweep_timer(ioc.get_executor()) {}
+        socket(ioc.get_executor()), backoff(ioc.get_executor()), sweep_timer(ioc.get_executor()) {}
 
   // Echoes this many reads, then closes: 0 never (TCP echo), 1 echo-once,
   // N a close-after-N port.
@@ -115,7 +197,9 @@ struct Listener {
   const std::size_t buffer_size;
   std::string name;  // "tcp 127.0.0.1:41234", for the log
   Strand strand;     // runs the accept loop, the sweep and close()
-  TcpAcceptor acceptor;
+  TcpSocket socket;  // the listening socket (set up by listen_on)
+  tcp protocol = tcp::v4();
+  std::uint16_t port = 0;
   Timer backoff;
   Timer sweep_timer;
   std::atomic<std::uint32_t> tick{0};  // advanced by each sweep
@@ -134,7 +218,7 @@ struct Listener {
       }
     }
     error_code ignored;
-    acceptor.close(ignored);
+    socket.close(ignored);
     backoff.cancel();
     sweep_timer.cancel();
   }
@@ -186,18 +270,49 @@ class Registration {
   bool registered_ = false;
 };
 
-Task<Executor> serve(Listener& l, Counters& counters, TcpSocket socket) {
-  Registration reg(l, counters, socket.native_handle());
+// One connection: read, echo, until the peer ends it (or `reads_before_close`
+// reads). The first read is tried at once: a client sends its message right
+// after its connect, so it is usually there when the connection is accepted.
+// After an echo the peer has to read it before it can answer, so an
+// immediate read would mostly say EAGAIN: with one thread, a read that
+// emptied the socket (shorter than the buffer) is followed by a wait that
+// skips the reactor's speculative read (reactor_io.hpp says when that is
+// safe); otherwise the read is tried at once, and a wait follows only an
+// EAGAIN seen in the same handler. With more threads every wait tries its
+// read first, as stock Asio does.
+Task<Executor> serve(Listener& l, Counters& counters, TcpSocket socket, bool one_thread) {
+  const int fd = socket.native_handle();
+  Registration reg(l, counters, fd);
   if (!reg) co_return;
   const std::unique_ptr<char[]> storage(new char[l.buffer_size]);  // uninitialised on purpose
-  const asio::mutable_buffer buffer(storage.get(), l.buffer_size);
+  asio::mutable_buffer buffer(storage.get(), l.buffer_size);
   error_code ec;
+  std::size_t n = 0;
+  bool ready = try_recv(fd, &buffer, ec, n);
+  bool empty = !ready;  // seen empty in this handler, with no wait since
+  unsigned streak = 0;  // reads tried at once in a row, each finding a full buffer
   const unsigned limit = l.reads_before_close;  // 0: until the peer ends it
   for (unsigned reads = 0; limit == 0 || reads < limit;) {
-    const std::size_t n = co_await socket.async_read_some(buffer, as_value<Executor>(ec));
+    if (!ready && one_thread && !empty) {
+      if (++streak > kBatch) {  // a peer that keeps the buffer full must not starve the rest
+        co_await asio::post(socket.get_executor(), asio::use_awaitable_t<Executor>{});
+        streak = 0;
+      }
+      ready = try_recv(fd, &buffer, ec, n);
+    }
+    if (!ready) {
+      n = co_await socket.async_ready(try_recv, &buffer, one_thread, as_value<Executor>(ec));
+      streak = 0;
+    }
+    ready = false;
     if (ec) break;  // EOF, ECONNRESET, or shut down by the sweep or stop()
     reg.received(n);
-    co_await asio::async_write(socket, asio::buffer(buffer, n), as_value<Executor>(ec));
+    const std::size_t sent = send_now(fd, buffer.data(), n, ec);
+    empty = n < buffer.size();
+    if (!ec && sent < n) {  // the peer is not reading: wait for room
+      co_await asio::async_write(socket, asio::buffer(buffer + sent, n - sent), as_value<Executor>(ec));
+      empty = false;
+    }
     if (ec) break;  // EPIPE, ECONNRESET
     reg.touch();
     ++reads;
@@ -257,6 +372,7 @@ struct Server::Impl {
   }
   void stop();
   Task<Strand> accept_loop(Listener& l);
+  void take(Listener& l, int fd);
   Task<Strand> udp_loop(std::size_t index);
 
   const Config cfg;
@@ -308,17 +424,26 @@ template <typename Endpoint>
                                   errno_name(ec.value()));
 }
 
+// Set up with an acceptor, then served through Reactive (accept4).
 void listen_on(Listener& l, const tcp::endpoint& ep) {
+  TcpAcceptor acceptor(l.socket.get_executor());
   error_code ec;
-  l.acceptor.open(ep.protocol(), ec);
-  if (!ec) l.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   // Accepted sockets inherit TCP_NODELAY from the listener: no setsockopt
   // per connection.
-  if (!ec) l.acceptor.set_option(tcp::no_delay(true), ec);
-  if (!ec) l.acceptor.bind(ep, ec);
-  if (!ec) l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor.set_option(tcp::no_delay(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw_listen_error(ec, "tcp", ep);
-  l.name = "tcp " + endpoint_text(l.acceptor.local_endpoint());
+  const tcp::endpoint local = acceptor.local_endpoint();
+  l.name = "tcp " + endpoint_text(local);
+  l.port = local.port();
+  l.protocol = ep.protocol();
+  const int fd = acceptor.release(ec);
+  if (!ec) l.socket.assign(ep.protocol(), fd, ec);
+  if (!ec) l.socket.non_blocking(true, ec);
+  if (ec) throw_listen_error(ec, "tcp", ep);
 }
 
 void set_reuse_port(UdpSocket& s, const udp::endpoint& ep) {
@@ -349,6 +474,7 @@ Server::Impl::Impl(Config c)
     UdpSocket& s = udp_sockets.emplace_back(ioc.get_executor());
     error_code ec;
     s.open(ep.protocol(), ec);
+    if (!ec) s.non_blocking(true, ec);  // for the loop's own recvfrom and sendto
     if (ec) throw_listen_error(ec, "udp", ep);
     if (i > 0) set_reuse_port(s, ep);
     s.bind(ep, ec);
@@ -360,8 +486,8 @@ Server::Impl::Impl(Config c)
     udp_strands.emplace_back(ioc.get_executor());
     udp_buffers.emplace_back(new char[cfg.max_message + 1]);  // +1 detects oversized datagrams
   }
-  ports = {tcp.acceptor.local_endpoint().port(), once.acceptor.local_endpoint().port(), ep.port()};
-  for (const auto& l : after) ports.tcp_after.emplace_back(l->reads_before_close, l->acceptor.local_endpoint().port());
+  ports = {tcp.port, once.port, ep.port()};
+  for (const auto& l : after) ports.tcp_after.emplace_back(l->reads_before_close, l->port);
 
   // Nothing runs before run().
   for (Listener* l : listeners) {
@@ -396,13 +522,29 @@ void Server::Impl::stop() {
   }
 }
 
+// With one thread: accepts until accept4 says EAGAIN (at most kBatch in a
+// row), then waits for the listener through the reactor, skipping its
+// speculative accept (accept4 has just said EAGAIN). With more threads each
+// accept goes through the reactor, speculative attempt included.
 Task<Strand> Server::Impl::accept_loop(Listener& l) {
-  const Executor ex = ioc.get_executor();
+  const int listen_fd = l.socket.native_handle();
+  const bool one_thread = cfg.threads == 1;
   bool failing = false;  // in an episode of accept errors: logged once
+  unsigned batch = 0;
   error_code ec;
   while (!l.stopping) {
-    TcpSocket socket = co_await l.acceptor.async_accept(ex, as_value<Strand>(ec));
-    if (l.stopping) break;
+    ec.clear();
+    std::size_t fd = 0;
+    const bool now = one_thread && batch < kBatch && try_accept(listen_fd, nullptr, ec, fd);
+    if (!now) {
+      fd = co_await l.socket.async_ready(try_accept, nullptr, one_thread && batch < kBatch, as_value<Strand>(ec));
+      batch = 0;
+    }
+    ++batch;
+    if (l.stopping) {
+      if (!ec) ::close(static_cast<int>(fd));
+      break;
+    }
     if (ec) {
       if (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) break;
       bump(counters.accept_errors);
@@ -419,37 +561,71 @@ Task<Strand> Server::Impl::accept_loop(Listener& l) {
         l.backoff.expires_after(kAcceptBackoff);
         co_await l.backoff.async_wait(as_value<Strand>(ec));
       }
+      batch = kBatch;  // the next accept goes through the reactor
       continue;
     }
     failing = false;
-    if (!admit()) {
-      // Over the limit: reset at once (no TIME_WAIT here), keep serving the rest.
-      bump(counters.refused);
-      socket.set_option(asio::socket_base::linger(true, 0), ec);
-      socket.close(ec);
-      continue;
-    }
-    bump(counters.accepted);
-    asio::co_spawn(ex, serve(l, counters, std::move(socket)), Rethrow{});
+    take(l, static_cast<int>(fd));
   }
 }
 
+// A new connection: served, or reset at once when over the limit.
+void Server::Impl::take(Listener& l, int fd) {
+  if (!admit()) {
+    // Over the limit: reset at once (no TIME_WAIT here), keep serving the rest.
+    bump(counters.refused);
+    try_set_linger0(fd);
+    ::close(fd);
+    return;
+  }
+  const Executor ex = ioc.get_executor();
+  TcpSocket socket(ex);
+  error_code ec;
+  socket.adopt(l.protocol, fd, ec);
+  if (ec) {  // epoll_ctl(ADD) failed (ENOMEM, ENOSPC)
+    ::close(fd);
+    counters.active.fetch_sub(1, std::memory_order_relaxed);
+    bump(counters.accept_errors);
+    return;
+  }
+  bump(counters.accepted);
+  asio::co_spawn(ex, serve(l, counters, std::move(socket), cfg.threads == 1), Rethrow{});
+}
+
+// Echoes each datagram with one sendto. With one thread: receives until
+// recvfrom says EAGAIN (at most kBatch in a row), then waits through the
+// reactor, skipping its speculative recvfrom; with more threads each receive
+// goes through the reactor, as in the accept loop.
 Task<Strand> Server::Impl::udp_loop(std::size_t index) {
   UdpSocket& socket = udp_sockets[index];
-  const asio::mutable_buffer buffer(udp_buffers[index].get(), cfg.max_message + 1);
-  udp::endpoint peer;
+  const int fd = socket.native_handle();
+  const bool one_thread = cfg.threads == 1;
+  Datagram d{asio::mutable_buffer(udp_buffers[index].get(), cfg.max_message + 1), {}};
+  unsigned batch = 0;
   error_code ec;
   for (;;) {
-    const std::size_t n = co_await socket.async_receive_from(buffer, peer, as_value<Strand>(ec));
-    if (!socket.is_open()) break;  // stop()
+    ec.clear();
+    std::size_t n = 0;
+    const bool now = one_thread && batch < kBatch && try_recvfrom(fd, &d, ec, n);
+    if (!now) {
+      n = co_await socket.async_ready(try_recvfrom, &d, one_thread && batch < kBatch, as_value<Strand>(ec));
+      batch = 0;
+      if (!socket.is_open()) break;  // stop()
+    }
+    ++batch;
     if (ec) continue;
     if (n > cfg.max_message) {
       bump(counters.udp_oversized);
       continue;
     }
     bump(counters.udp_datagrams);  // before the echo leaves, so a client that got it sees the count
-    co_await socket.async_send_to(asio::buffer(buffer, n), peer, as_value<Strand>(ec));
-    if (!socket.is_open()) break;  // a failed send (ENOBUFS, EPERM) loses this datagram only
+    const ssize_t sent = ::sendto(fd, d.buffer.data(), n, 0, d.peer.data(), static_cast<socklen_t>(d.peer.size()));
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {  // the send buffer is full: wait for room
+      co_await socket.async_send_to(asio::buffer(d.buffer, n), d.peer, as_value<Strand>(ec));
+      batch = kBatch;
+      if (!socket.is_open()) break;
+    }
+    // Any other failed send (ENOBUFS, EPERM) loses this datagram only.
   }
 }
 
