@@ -1,6 +1,6 @@
 // The io_uring engine (src/engines/uring/uring_engine.hpp) against the
 // in-process echo server (IPv4; a few cases on IPv6 too): 1,000 TCP cycles
-// of every TCP strategy and 10,000 UDP cycles of every UDP one, each with
+// of every TCP strategy, at flows 1 and 16, and 10,000 UDP cycles of every UDP one, each with
 // every echo checked byte for byte (the check is inside exchange()), and no
 // direct descriptor or file descriptor left behind. For UDP also a scripted
 // peer: stale datagrams, a corrupted or truncated echo, a lost datagram, a
@@ -42,6 +42,7 @@ struct Case {
   bool server_closes;
   std::size_t payload = 64;
   bool v6 = false;  // ::1 instead of 127.0.0.1
+  unsigned flows = 1;
 };
 
 Variant uring_variant(Protocol p, const char* strategy, bool server_closes = false) {
@@ -52,20 +53,22 @@ Variant uring_variant(Protocol p, const char* strategy, bool server_closes = fal
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return std::string(info.param.strategy) + (info.param.server_closes ? "_closer_server" : "") + "_" +
-         std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "");
+         std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "") +
+         (info.param.flows != 1 ? "_flows_" + std::to_string(info.param.flows) : "");
 }
 
 // The config of `c` against `server`: the echo-once port when the server closes.
 ExchangeConfig config(const Case& c, const echo::BackgroundServer& server) {
   const auto ports = server.ports();
   const std::uint16_t port = c.server_closes ? ports.tcp_once : ports.tcp;
-  return {uring_variant(Protocol::tcp, c.strategy, c.server_closes), c.payload,
-          c.v6 ? loopback_v6(port) : loopback_v4(port)};
+  Variant v = uring_variant(Protocol::tcp, c.strategy, c.server_closes);
+  v.flows = c.flows;
+  return {v, c.payload, c.v6 ? loopback_v6(port) : loopback_v4(port)};
 }
 
-// close_direct of the exchanger's slot: "0" if it held a socket, "EBADF" if empty.
-std::string close_slot(UringExchanger& ex) {
-  io_uring_prep_close_direct(&ex.ring().prepare(), UringExchanger::kSlot);
+// close_direct of a slot (flow i's is i): "0" if it held a socket, "EBADF" if empty.
+std::string close_slot(UringExchanger& ex, unsigned slot = UringExchanger::kSlot) {
+  io_uring_prep_close_direct(&ex.ring().prepare(), slot);
   const int res = ex.ring().run()[0];
   return res < 0 ? errno_name(-res) : std::to_string(res);
 }
@@ -91,8 +94,11 @@ TEST_P(UringStrategies, ThousandVerifiedEchoesAndNothingLeftBehind) {
     ASSERT_TRUE(o.ok()) << "cycle " << i << ": " << o.describe();
   }
   ex->finish();
-  EXPECT_EQ(close_slot(*ex), keeps_socket(c.strategy) ? "0" : "EBADF");
-  EXPECT_EQ(close_slot(*ex), "EBADF");
+  // Every flow's connection ended the strategy's way.
+  for (unsigned slot = 0; slot < c.flows; ++slot) {
+    EXPECT_EQ(close_slot(*ex, slot), keeps_socket(c.strategy) ? "0" : "EBADF") << "flow " << slot;
+    EXPECT_EQ(close_slot(*ex, slot), "EBADF") << "flow " << slot;
+  }
   // No file descriptor left either, ours or the in-process server's (it
   // closes its end of the last connection shortly after ours).
   ex.reset();
@@ -103,7 +109,8 @@ TEST_P(UringStrategies, ThousandVerifiedEchoesAndNothingLeftBehind) {
 std::vector<Case> tcp_cases() {
   std::vector<Case> out;
   for (const Variant& v : variants(Protocol::tcp))
-    if (v.engine == Engine::uring) out.push_back({v.strategy->name.data(), v.server_closes()});
+    if (v.engine == Engine::uring)
+      for (unsigned flows : {1u, 16u}) out.push_back({v.strategy->name.data(), v.server_closes(), 64, false, flows});
   out.insert(out.end(), {Case{"reuse_unspec", false, 1}, Case{"keepalive", false, 60000},
                          Case{"fresh_close", false, 64, true}, Case{"fresh_linger0", true, 64, true},
                          Case{"reuse_unspec", false, 64, true}, Case{"keepalive", false, 64, true},
