@@ -140,12 +140,18 @@ void UringExchanger::submit(Flow& f, const Steps& steps) {
 }
 
 bool UringExchanger::pump() {
+  // One io_uring_enter waits for every chain in flight: at flows:1 one per
+  // exchange, at flows:N one per N exchanges where nothing fails.
   std::int64_t deadline = 0;
-  for (auto& f : flows_)
-    if (f->in_flight() && (deadline == 0 || f->deadline < deadline)) deadline = f->deadline;
+  unsigned pending = 0;
+  for (auto& f : flows_) {
+    if (!f->in_flight()) continue;
+    pending += f->pending;
+    if (deadline == 0 || f->deadline < deadline) deadline = f->deadline;
+  }
   if (deadline == 0) return false;
   const std::chrono::nanoseconds wait{std::max<std::int64_t>(deadline - monotonic_ns(), 0)};
-  ring_.submit_and_reap(wait, [this](std::uint64_t tag, int res) {
+  ring_.submit_and_reap(pending, wait, [this](std::uint64_t tag, int res) {
     if (tag == kCancelTag) return;
     Flow& f = *flows_.at(tag >> kStepBits);
     f.results.at(tag & ((1U << kStepBits) - 1)) = res;

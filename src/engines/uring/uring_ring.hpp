@@ -52,18 +52,18 @@ class Ring {
   std::span<const int> run(std::chrono::milliseconds timeout = kRingTimeout);
 
   // Many chains in flight (the engine's flows): submits what is prepared in
-  // one io_uring_enter, waiting up to `timeout` for at least one completion,
-  // and calls on(user_data, res) for every completion there is (the caller
+  // one io_uring_enter, waiting up to `timeout` for at least `wait`
+  // completions, and calls on(user_data, res) for every completion there is (the caller
   // tags its SQEs with io_uring_sqe_set_data64 after prepare()). Returns how
   // many it reaped (0: the timeout). Throws std::system_error if
   // io_uring_enter itself fails.
   template <typename OnCompletion>
-  unsigned submit_and_reap(std::chrono::nanoseconds timeout, OnCompletion&& on) {
+  unsigned submit_and_reap(unsigned wait, std::chrono::nanoseconds timeout, OnCompletion&& on) {
     prepared_ = 0;
     const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
     __kernel_timespec ts{secs.count(), (timeout - secs).count()};
     io_uring_cqe* first = nullptr;
-    const int rc = io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
+    const int rc = io_uring_submit_and_wait_timeout(&ring_, &first, wait, &ts, nullptr);
     unsigned head = 0, seen = 0;
     io_uring_cqe* cqe = nullptr;
     io_uring_for_each_cqe(&ring_, head, cqe) {
