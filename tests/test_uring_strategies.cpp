@@ -145,9 +145,10 @@ TEST_F(UringStrategyEffects, RefusedConnectIsTheCycleOutcomeAndLeavesNoSocket) {
 // A UDP strategy's io_uring exchanger against `server`, each submission
 // bounded by `timeout`.
 std::unique_ptr<UringExchanger> make_udp(const char* strategy, const Endpoint& server, std::size_t payload = 64,
-                                         std::chrono::milliseconds timeout = kRingTimeout) {
-  return std::make_unique<UringExchanger>(ExchangeConfig{uring_variant(Protocol::udp, strategy), payload, server},
-                                          timeout);
+                                         std::chrono::milliseconds timeout = kRingTimeout, unsigned flows = 1) {
+  Variant v = uring_variant(Protocol::udp, strategy);
+  v.flows = flows;
+  return std::make_unique<UringExchanger>(ExchangeConfig{v, payload, server}, timeout);
 }
 
 // close_direct of the slot, as for TCP above.
@@ -155,6 +156,7 @@ struct UdpCase {
   const char* strategy;
   std::size_t payload = 64;
   bool v6 = false;
+  unsigned flows = 1;
 };
 
 class UringUdpStrategies : public ::testing::TestWithParam<UdpCase> {
@@ -165,7 +167,7 @@ class UringUdpStrategies : public ::testing::TestWithParam<UdpCase> {
   echo::BackgroundServer server_{echo::Config{.listen = GetParam().v6 ? "::1" : "127.0.0.1"}};
 };
 
-// 10,000 cycles through a one-slot table: every echo verified, nothing
+// 10,000 cycles through a one-slot table (and at flows 16, one slot a flow): every echo verified, nothing
 // stale, and afterwards the slot holds exactly the last cycle's socket (its
 // close or disconnect heads the next chain); finish() runs that tail:
 // fresh_close's slot is empty then, reuse_unspec's holds its disconnected
@@ -175,23 +177,26 @@ TEST_P(UringUdpStrategies, TenThousandVerifiedEchoesAndNoDirectDescriptorLeaked)
   const UdpCase c = GetParam();
   const std::size_t fds = test::open_fds();
   const std::uint16_t port = server_.ports().udp;
-  auto ex = make_udp(c.strategy, c.v6 ? loopback_v6(port) : loopback_v4(port), c.payload);
+  auto ex = make_udp(c.strategy, c.v6 ? loopback_v6(port) : loopback_v4(port), c.payload, kRingTimeout, c.flows);
   for (int i = 0; i < kUdpCycles; ++i) {
     const Outcome o = ex->exchange();
     ASSERT_TRUE(o.ok()) << "cycle " << i << ": " << o.describe();
   }
   EXPECT_EQ(ex->stale(), 0u);
-  EXPECT_EQ(ex->ring().file_slots(), 1u);
+  EXPECT_EQ(ex->ring().file_slots(), c.flows);
   ex->finish();
-  EXPECT_EQ(close_slot(*ex), std::string(c.strategy) == "fresh_close" ? "EBADF" : "0");
-  EXPECT_EQ(close_slot(*ex), "EBADF");
+  for (unsigned slot = 0; slot < c.flows; ++slot) {
+    EXPECT_EQ(close_slot(*ex, slot), std::string(c.strategy) == "fresh_close" ? "EBADF" : "0") << "flow " << slot;
+    EXPECT_EQ(close_slot(*ex, slot), "EBADF") << "flow " << slot;
+  }
   ex->finish();  // nothing left to do: no error, no exception
   ex.reset();
   EXPECT_EQ(test::open_fds(), fds);
 }
 
 std::string udp_case_name(const ::testing::TestParamInfo<UdpCase>& info) {
-  return std::string(info.param.strategy) + "_" + std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "");
+  return std::string(info.param.strategy) + "_" + std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "") +
+         (info.param.flows != 1 ? "_flows_" + std::to_string(info.param.flows) : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Udp, UringUdpStrategies,
@@ -199,7 +204,9 @@ INSTANTIATE_TEST_SUITE_P(Udp, UringUdpStrategies,
                                            UdpCase{"sendto"}, UdpCase{"fresh_close", 1},
                                            UdpCase{"reuse_unspec", 60000}, UdpCase{"sendto", 60000},
                                            UdpCase{"fresh_close", 64, true}, UdpCase{"reuse_unspec", 64, true},
-                                           UdpCase{"sendto", 64, true}),
+                                           UdpCase{"sendto", 64, true}, UdpCase{"fresh_close", 64, false, 16},
+                                           UdpCase{"reuse_unspec", 64, false, 16}, UdpCase{"reconnect", 64, false, 16},
+                                           UdpCase{"sendto", 64, false, 16}),
                          udp_case_name);
 
 using test::ScriptedPeer;
