@@ -6,7 +6,12 @@
 # a FIN, two UDP datagrams per exchange (client and server share the
 # namespace), and the exact number of system calls of one cycle (one
 # io_uring_enter per cycle in the io_uring engine; in the Asio engine at least
-# the blocking engine's). With rpc:N a connection carries N exchanges: opens
+# the blocking engine's; at flows:N one io_uring_enter per N cycles, as one
+# enter waits for every flow's chain). The io_uring engine at flows:16 runs
+# reuse_unspec and fresh_linger0: TcpActiveOpens per exchange within 1%
+# (a second per run: the up to 15 exchanges in flight at its end are opened
+# but not counted).
+# With rpc:N a connection carries N exchanges: opens
 # and RSTs are 1/N per exchange, in every engine that takes rpc.
 # Needs a private network namespace (root): exits 77 otherwise.
 # usage: tests/counters_agree.sh BIN_DIR
@@ -28,16 +33,19 @@ ip link set lo up || exit 1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-run() {  # BINARY FILTER [FLAGS...]
+run() {  # BINARY FILTER [FLAGS...]; the JSON in $work/${out:-BINARY}.json
+  local out=${out:-$1}
   "$bin/$1" --threads=1 --max-errors=0 --count-syscalls --benchmark_min_time=0.05 --benchmark_filter="$2" "${@:3}" \
     --benchmark_format=json \
-    >"$work/$1.json" 2>"$work/$1.err" ||
+    >"$work/$out.json" 2>"$work/$1.err" ||
     { echo "FAIL: $1 exited $?: $(grep -o '"error_message": .*' "$work/$1.json") $(grep "^$1: " "$work/$1.err")"; exit 1; }
 }
 run tcp_churn '/closer:client/(port:ephemeral/)?payload|^tcp/keepalive/' --benchmark_repetitions=3 --rpc=1,10 --flows=1,4
-run udp_churn '^udp/(fresh_close|reuse_unspec/(engine:uring/)?port:ephemeral|reconnect|sendto)/'
+out=tcp_flows16 run tcp_churn '^tcp/(reuse_unspec|fresh_linger0)/engine:uring/flows:16/closer:client/(port:ephemeral/)?payload' \
+  --flows=16 --benchmark_min_time=1
+run udp_churn '^udp/(fresh_close|reuse_unspec/(engine:uring/)?port:ephemeral|reconnect|sendto)/' --flows=1
 
-/usr/bin/python3 - "$work/tcp_churn.json" "$work/udp_churn.json" <<'PY'
+/usr/bin/python3 - "$work/tcp_churn.json" "$work/udp_churn.json" "$work/tcp_flows16.json" <<'PY'
 import json, sys
 
 # strategy: (opens, RSTs or datagrams, syscalls) per exchange, closer client.
@@ -73,10 +81,10 @@ def within(row, name, low, high):
         print(f"FAIL: {row['name']}: {name} = {got}, want {low:.6f}..{high:.6f}")
         failures += 1
 
-tcp, udp = (json.load(open(p)) for p in sys.argv[1:3])
+tcp, udp, tcp16 = (json.load(open(p)) for p in sys.argv[1:4])
 syscalls_counted = tcp["context"].get("syscall_counter", "").startswith("raw_syscalls")
 seen = set()
-for row in tcp["benchmarks"]:
+for row in tcp["benchmarks"] + tcp16["benchmarks"]:
     if row.get("run_type") != "iteration":
         continue
     parts = row["name"].split("/")
@@ -86,9 +94,14 @@ for row in tcp["benchmarks"]:
     opens, rsts, calls = TCP[strategy]
     engine = dims.get("engine", "blocking")
     if engine == "uring":
-        calls = 1  # the whole chain in one io_uring_enter
+        calls = 1 / flows  # every flow's chain in one io_uring_enter
     if engine != "blocking":
         strategy += "/engine:" + engine
+    if flows == 16:
+        strategy += "/flows:16"
+        # The independent check at many flows: the kernel's opens agree
+        # with the exchanges counted within 1%.
+        within(row, "snmp_TcpActiveOpens_per_exchange", 0.99 / rpc, 1.01 / rpc)
     if rpc != 1:
         strategy += "/rpc"
     seen.add(strategy)
@@ -134,7 +147,7 @@ for row in tcp["benchmarks"]:
                   f"want at least {calls / rpc}")
             failures += 1
     elif syscalls_counted and rpc == 1:
-        check(row, "syscalls_per_exchange", calls, tolerance=6 / row["iterations"] + 1e-9)
+        check(row, "syscalls_per_exchange", calls, tolerance=(6 + flows) / row["iterations"] + 1e-9)
 for row in udp["benchmarks"]:
     strategy = row["name"].split("/")[1]
     datagrams, calls = UDP[strategy]
@@ -150,6 +163,7 @@ missing = (set(TCP) | {"udp/" + s for s in UDP}) - seen
 if "uring" not in tcp["context"].get("engines_left_out", ""):
     missing |= {s + "/engine:uring" for s in ("fresh_close", "fresh_linger0", "reuse_unspec", "keepalive")} - seen
     missing |= {"udp/" + s + "/engine:uring" for s in ("fresh_close", "reuse_unspec")} - seen
+    missing |= {s + "/engine:uring/flows:16" for s in ("fresh_linger0", "reuse_unspec")} - seen
 missing |= {s + "/engine:asio" for s in ("fresh_close", "fresh_linger0", "reuse_unspec", "conditional_linger", "keepalive")} - seen
 missing |= {s + "/rpc" for s in TCP if s != "keepalive"} - seen
 if missing:

@@ -89,8 +89,8 @@ TEST(Registry, VariantsCarryOnlyTheirDimensions) {
   const Variant uring{find_strategy(Protocol::tcp, "keepalive"), Closer::client, LocalPort::ephemeral, Engine::uring};
   EXPECT_EQ(uring.name(), "tcp/keepalive/engine:uring");
   EXPECT_EQ(uring.group_regex(), "^tcp/keepalive/engine:uring/(port:[a-z]+/)?payload:");
-  // Flows only in the asio engine, requests per connection only when not 1,
-  // in the fixed order engine, flows, rpc, closer, port.
+  // Flows only in engines with flows, requests per connection only when not
+  // 1, in the fixed order engine, flows, rpc, closer, port.
   Variant asio{find_strategy(Protocol::tcp, "reuse_unspec"), Closer::server, LocalPort::ephemeral, Engine::asio};
   asio.flows = 16;
   asio.rpc = 10;
@@ -103,7 +103,14 @@ TEST(Registry, VariantsCarryOnlyTheirDimensions) {
   // keepalive keeps its connection: no requests per connection; every
   // engine takes rpc for the strategies that end connections.
   EXPECT_FALSE((Variant{find_strategy(Protocol::tcp, "keepalive")}.takes_rpc()));
-  EXPECT_FALSE(uring.takes_rpc() || uring.takes_flows());
+  EXPECT_FALSE(uring.takes_rpc());
+  // The io_uring engine has flows but names them only when not 1, so its
+  // one-flow rows keep the names they had before it had flows.
+  EXPECT_TRUE(uring.takes_flows());
+  Variant uring16{find_strategy(Protocol::tcp, "reuse_unspec"), Closer::client, LocalPort::ephemeral, Engine::uring};
+  EXPECT_EQ(uring16.name(), "tcp/reuse_unspec/engine:uring/closer:client/port:ephemeral");
+  uring16.flows = 16;
+  EXPECT_EQ(uring16.name(), "tcp/reuse_unspec/engine:uring/flows:16/closer:client/port:ephemeral");
   Variant uring_rpc{find_strategy(Protocol::tcp, "shutdown_drain"), Closer::client, LocalPort::ephemeral, Engine::uring};
   uring_rpc.rpc = 10;
   EXPECT_TRUE(uring_rpc.takes_rpc());

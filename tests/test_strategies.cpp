@@ -250,8 +250,9 @@ TEST(StrategyEffects, PortRangeStaysInItsSlice) {
 // Requests per connection: 100 exchanges at rpc:10 are 10 connections, in
 // every engine, for every strategy that ends connections (the server counts
 // the connections it accepted: the kernel's TcpActiveOpens are 1/10 per exchange);
-// the Asio engine's flows each hold one connection at a time, so with 4
-// flows at most 3 connections more are begun than 10 (each flow's last).
+// at flows:1 exactly 10; an engine's flows (Asio, io_uring) each hold one
+// connection at a time, so with 4 flows at most 3 connections more are
+// begun than 10 (each flow's last).
 struct RpcCase {
   Variant variant;
 };

@@ -1,6 +1,6 @@
 // The io_uring engine (src/engines/uring/uring_engine.hpp) against the
 // in-process echo server (IPv4; a few cases on IPv6 too): 1,000 TCP cycles
-// of every TCP strategy and 10,000 UDP cycles of every UDP one, each with
+// of every TCP strategy, at flows 1 and 16, and 10,000 UDP cycles of every UDP one, each with
 // every echo checked byte for byte (the check is inside exchange()), and no
 // direct descriptor or file descriptor left behind. For UDP also a scripted
 // peer: stale datagrams, a corrupted or truncated echo, a lost datagram, a
@@ -42,6 +42,7 @@ struct Case {
   bool server_closes;
   std::size_t payload = 64;
   bool v6 = false;  // ::1 instead of 127.0.0.1
+  unsigned flows = 1;
 };
 
 Variant uring_variant(Protocol p, const char* strategy, bool server_closes = false) {
@@ -52,20 +53,22 @@ Variant uring_variant(Protocol p, const char* strategy, bool server_closes = fal
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return std::string(info.param.strategy) + (info.param.server_closes ? "_closer_server" : "") + "_" +
-         std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "");
+         std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "") +
+         (info.param.flows != 1 ? "_flows_" + std::to_string(info.param.flows) : "");
 }
 
 // The config of `c` against `server`: the echo-once port when the server closes.
 ExchangeConfig config(const Case& c, const echo::BackgroundServer& server) {
   const auto ports = server.ports();
   const std::uint16_t port = c.server_closes ? ports.tcp_once : ports.tcp;
-  return {uring_variant(Protocol::tcp, c.strategy, c.server_closes), c.payload,
-          c.v6 ? loopback_v6(port) : loopback_v4(port)};
+  Variant v = uring_variant(Protocol::tcp, c.strategy, c.server_closes);
+  v.flows = c.flows;
+  return {v, c.payload, c.v6 ? loopback_v6(port) : loopback_v4(port)};
 }
 
-// close_direct of the exchanger's slot: "0" if it held a socket, "EBADF" if empty.
-std::string close_slot(UringExchanger& ex) {
-  io_uring_prep_close_direct(&ex.ring().prepare(), UringExchanger::kSlot);
+// close_direct of a slot (flow i's is i): "0" if it held a socket, "EBADF" if empty.
+std::string close_slot(UringExchanger& ex, unsigned slot = UringExchanger::kSlot) {
+  io_uring_prep_close_direct(&ex.ring().prepare(), slot);
   const int res = ex.ring().run()[0];
   return res < 0 ? errno_name(-res) : std::to_string(res);
 }
@@ -91,8 +94,11 @@ TEST_P(UringStrategies, ThousandVerifiedEchoesAndNothingLeftBehind) {
     ASSERT_TRUE(o.ok()) << "cycle " << i << ": " << o.describe();
   }
   ex->finish();
-  EXPECT_EQ(close_slot(*ex), keeps_socket(c.strategy) ? "0" : "EBADF");
-  EXPECT_EQ(close_slot(*ex), "EBADF");
+  // Every flow's connection ended the strategy's way.
+  for (unsigned slot = 0; slot < c.flows; ++slot) {
+    EXPECT_EQ(close_slot(*ex, slot), keeps_socket(c.strategy) ? "0" : "EBADF") << "flow " << slot;
+    EXPECT_EQ(close_slot(*ex, slot), "EBADF") << "flow " << slot;
+  }
   // No file descriptor left either, ours or the in-process server's (it
   // closes its end of the last connection shortly after ours).
   ex.reset();
@@ -103,7 +109,8 @@ TEST_P(UringStrategies, ThousandVerifiedEchoesAndNothingLeftBehind) {
 std::vector<Case> tcp_cases() {
   std::vector<Case> out;
   for (const Variant& v : variants(Protocol::tcp))
-    if (v.engine == Engine::uring) out.push_back({v.strategy->name.data(), v.server_closes()});
+    if (v.engine == Engine::uring)
+      for (unsigned flows : {1u, 16u}) out.push_back({v.strategy->name.data(), v.server_closes(), 64, false, flows});
   out.insert(out.end(), {Case{"reuse_unspec", false, 1}, Case{"keepalive", false, 60000},
                          Case{"fresh_close", false, 64, true}, Case{"fresh_linger0", true, 64, true},
                          Case{"reuse_unspec", false, 64, true}, Case{"keepalive", false, 64, true},
@@ -138,9 +145,10 @@ TEST_F(UringStrategyEffects, RefusedConnectIsTheCycleOutcomeAndLeavesNoSocket) {
 // A UDP strategy's io_uring exchanger against `server`, each submission
 // bounded by `timeout`.
 std::unique_ptr<UringExchanger> make_udp(const char* strategy, const Endpoint& server, std::size_t payload = 64,
-                                         std::chrono::milliseconds timeout = kRingTimeout) {
-  return std::make_unique<UringExchanger>(ExchangeConfig{uring_variant(Protocol::udp, strategy), payload, server},
-                                          timeout);
+                                         std::chrono::milliseconds timeout = kRingTimeout, unsigned flows = 1) {
+  Variant v = uring_variant(Protocol::udp, strategy);
+  v.flows = flows;
+  return std::make_unique<UringExchanger>(ExchangeConfig{v, payload, server}, timeout);
 }
 
 // close_direct of the slot, as for TCP above.
@@ -148,6 +156,7 @@ struct UdpCase {
   const char* strategy;
   std::size_t payload = 64;
   bool v6 = false;
+  unsigned flows = 1;
 };
 
 class UringUdpStrategies : public ::testing::TestWithParam<UdpCase> {
@@ -158,7 +167,7 @@ class UringUdpStrategies : public ::testing::TestWithParam<UdpCase> {
   echo::BackgroundServer server_{echo::Config{.listen = GetParam().v6 ? "::1" : "127.0.0.1"}};
 };
 
-// 10,000 cycles through a one-slot table: every echo verified, nothing
+// 10,000 cycles through a one-slot table (and at flows 16, one slot a flow): every echo verified, nothing
 // stale, and afterwards the slot holds exactly the last cycle's socket (its
 // close or disconnect heads the next chain); finish() runs that tail:
 // fresh_close's slot is empty then, reuse_unspec's holds its disconnected
@@ -168,23 +177,26 @@ TEST_P(UringUdpStrategies, TenThousandVerifiedEchoesAndNoDirectDescriptorLeaked)
   const UdpCase c = GetParam();
   const std::size_t fds = test::open_fds();
   const std::uint16_t port = server_.ports().udp;
-  auto ex = make_udp(c.strategy, c.v6 ? loopback_v6(port) : loopback_v4(port), c.payload);
+  auto ex = make_udp(c.strategy, c.v6 ? loopback_v6(port) : loopback_v4(port), c.payload, kRingTimeout, c.flows);
   for (int i = 0; i < kUdpCycles; ++i) {
     const Outcome o = ex->exchange();
     ASSERT_TRUE(o.ok()) << "cycle " << i << ": " << o.describe();
   }
   EXPECT_EQ(ex->stale(), 0u);
-  EXPECT_EQ(ex->ring().file_slots(), 1u);
+  EXPECT_EQ(ex->ring().file_slots(), c.flows);
   ex->finish();
-  EXPECT_EQ(close_slot(*ex), std::string(c.strategy) == "fresh_close" ? "EBADF" : "0");
-  EXPECT_EQ(close_slot(*ex), "EBADF");
+  for (unsigned slot = 0; slot < c.flows; ++slot) {
+    EXPECT_EQ(close_slot(*ex, slot), std::string(c.strategy) == "fresh_close" ? "EBADF" : "0") << "flow " << slot;
+    EXPECT_EQ(close_slot(*ex, slot), "EBADF") << "flow " << slot;
+  }
   ex->finish();  // nothing left to do: no error, no exception
   ex.reset();
   EXPECT_EQ(test::open_fds(), fds);
 }
 
 std::string udp_case_name(const ::testing::TestParamInfo<UdpCase>& info) {
-  return std::string(info.param.strategy) + "_" + std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "");
+  return std::string(info.param.strategy) + "_" + std::to_string(info.param.payload) + (info.param.v6 ? "_v6" : "") +
+         (info.param.flows != 1 ? "_flows_" + std::to_string(info.param.flows) : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Udp, UringUdpStrategies,
@@ -192,7 +204,9 @@ INSTANTIATE_TEST_SUITE_P(Udp, UringUdpStrategies,
                                            UdpCase{"sendto"}, UdpCase{"fresh_close", 1},
                                            UdpCase{"reuse_unspec", 60000}, UdpCase{"sendto", 60000},
                                            UdpCase{"fresh_close", 64, true}, UdpCase{"reuse_unspec", 64, true},
-                                           UdpCase{"sendto", 64, true}),
+                                           UdpCase{"sendto", 64, true}, UdpCase{"fresh_close", 64, false, 16},
+                                           UdpCase{"reuse_unspec", 64, false, 16}, UdpCase{"reconnect", 64, false, 16},
+                                           UdpCase{"sendto", 64, false, 16}),
                          udp_case_name);
 
 using test::ScriptedPeer;

@@ -16,15 +16,17 @@ namespace {
 
 std::string always() { return ""; }
 
-// id, name, available, TCP, UDP, flows, factory.
+// id, name, available, TCP, UDP, flows, names flows:1, factory.
 const EngineInfo kEngineTable[] = {
     // One connection per client thread, blocking system calls.
-    {Engine::blocking, "blocking", always, true, true, false, make_blocking_exchanger},
-    // One ring per client thread; each exchange one linked submission.
-    {Engine::uring, "uring", uring_support, true, true, false, make_uring_exchanger},
+    {Engine::blocking, "blocking", always, true, true, false, false, make_blocking_exchanger},
+    // One ring per client thread keeping `flows` connections in flight,
+    // each exchange one linked chain; one io_uring_enter submits every
+    // ready chain and reaps every completion.
+    {Engine::uring, "uring", uring_support, true, true, true, false, make_uring_exchanger},
     // An io_context per client thread running `flows` connections as
     // coroutines: the event-driven client of a proxy or a pool.
-    {Engine::asio, "asio", always, true, false, true, make_asio_exchanger},
+    {Engine::asio, "asio", always, true, false, true, true, make_asio_exchanger},
 };
 
 }  // namespace

@@ -25,6 +25,10 @@ struct EngineInfo {
   bool tcp;    // runs the TCP strategies
   bool udp;    // runs the UDP strategies
   bool flows;  // more than one connection in flight per client thread (flows:N)
+  // Names carry `flows:1` too (the Asio engine's always did); else a name
+  // shows flows only when not 1, so the engine's one-flow rows keep the
+  // names they had before it had flows.
+  bool names_one_flow;
   // Builds one client thread's exchanger for any strategy of a protocol it
   // runs (throws std::system_error if its setup fails).
   std::unique_ptr<Exchanger> (*make)(const ExchangeConfig&);

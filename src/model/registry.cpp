@@ -133,7 +133,7 @@ std::string Variant::name() const {
 std::string Variant::group() const {
   std::string group = std::string(to_string(protocol())) + "/" + std::string(strategy->name);
   if (engine != engines().front().id) group += "/engine:" + std::string(to_string(engine));
-  if (takes_flows()) group += "/flows:" + std::to_string(flows);
+  if (takes_flows() && (flows != 1 || engine_info(engine).names_one_flow)) group += "/flows:" + std::to_string(flows);
   if (rpc != 1) group += "/rpc:" + std::to_string(rpc);
   if (strategy->has_closer) group += "/closer:" + std::string(to_string(closer));
   return group;

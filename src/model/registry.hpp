@@ -78,7 +78,8 @@ struct Variant {
   // The server ends each exchange: the client uses the echo-once port.
   bool server_closes() const { return strategy->has_closer && closer == Closer::server; }
   // "tcp/reuse_unspec/engine:asio/flows:16/rpc:10/closer:client/port:bound":
-  // only the dimensions it has; no engine for the blocking one, no rpc at 1.
+  // only the dimensions it has; no engine for the blocking one, no rpc at 1,
+  // flows:1 only in an engine whose table row says so (names_one_flow).
   std::string name() const;
   // The name without the port: the benchmarks the suite runs together in
   // one fresh network namespace.

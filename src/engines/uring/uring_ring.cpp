@@ -112,8 +112,7 @@ std::span<const int> Ring::run(std::chrono::milliseconds timeout) {
     }
     io_uring_cq_advance(&ring_, seen);
     if (done == count) break;
-    if (rc < 0 && rc != -ETIME && rc != -EINTR)
-      throw std::system_error(-rc, std::generic_category(), "io_uring_submit_and_wait_timeout");
+    if (rc < 0 && rc != -ETIME && rc != -EINTR) throw_enter_error(rc);
     if (std::chrono::steady_clock::now() >= deadline) {
       // Cancellation completes at once for everything cancellable; one more
       // timeout without progress means the kernel did not let go.
@@ -132,6 +131,16 @@ void Ring::cancel_all() {
   io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
   io_uring_sqe_set_data64(sqe, kCancelTag);
   // Submitted by the next io_uring_submit_and_wait_timeout.
+}
+
+void Ring::throw_enter_error(int rc) {
+  throw std::system_error(-rc, std::generic_category(), "io_uring_submit_and_wait_timeout");
+}
+
+void Ring::cancel_slot(unsigned slot, std::uint64_t tag) {
+  io_uring_sqe& sqe = prepare();
+  io_uring_prep_cancel_fd(&sqe, static_cast<int>(slot), IORING_ASYNC_CANCEL_FD_FIXED | IORING_ASYNC_CANCEL_ALL);
+  io_uring_sqe_set_data64(&sqe, tag);
 }
 
 void Ring::register_sparse_files(unsigned slots) {

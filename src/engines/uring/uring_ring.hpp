@@ -6,6 +6,7 @@
 #include <liburing.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -50,6 +51,34 @@ class Ring {
   // std::system_error if io_uring_enter itself fails.
   std::span<const int> run(std::chrono::milliseconds timeout = kRingTimeout);
 
+  // Many chains in flight (the engine's flows): submits what is prepared in
+  // one io_uring_enter, waiting up to `timeout` for at least `wait`
+  // completions, and calls on(user_data, res) for every completion there is (the caller
+  // tags its SQEs with io_uring_sqe_set_data64 after prepare()). Returns how
+  // many it reaped (0: the timeout). Throws std::system_error if
+  // io_uring_enter itself fails.
+  template <typename OnCompletion>
+  unsigned submit_and_reap(unsigned wait, std::chrono::nanoseconds timeout, OnCompletion&& on) {
+    prepared_ = 0;
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+    __kernel_timespec ts{secs.count(), (timeout - secs).count()};
+    io_uring_cqe* first = nullptr;
+    const int rc = io_uring_submit_and_wait_timeout(&ring_, &first, wait, &ts, nullptr);
+    unsigned head = 0, seen = 0;
+    io_uring_cqe* cqe = nullptr;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      on(io_uring_cqe_get_data64(cqe), cqe->res);
+    }
+    io_uring_cq_advance(&ring_, seen);
+    if (seen == 0 && rc < 0 && rc != -ETIME && rc != -EINTR) throw_enter_error(rc);
+    return seen;
+  }
+  // Cancels every operation on direct descriptor `slot` (and the chain
+  // linked after it), submitted with the next submission; its own
+  // completion carries `tag`.
+  void cancel_slot(unsigned slot, std::uint64_t tag);
+
   // io_uring_register_files_sparse: a table of `slots` empty direct
   // descriptors (replaces none: call once). Throws std::system_error.
   void register_sparse_files(unsigned slots);
@@ -59,6 +88,7 @@ class Ring {
 
  private:
   void cancel_all();
+  [[noreturn]] static void throw_enter_error(int rc);
 
   io_uring ring_{};
   unsigned entries_ = 0;
