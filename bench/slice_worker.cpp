@@ -201,10 +201,11 @@ class Clients {
 
   void exchange(Exchanger& ex, Tally& tally, ProgressBoard::Counter progress, std::optional<SyscallCounter>& syscalls) {
     const std::int64_t cpu0 = thread_cpu_ns();
+    const std::int64_t began = monotonic_ns();
     if (syscalls) syscalls->start();
     for (;;) {
       std::int64_t now = 0;
-      const Outcome o = timed_exchange(ex, tally, progress, true, now);
+      const Outcome o = timed_exchange(ex, tally, progress, true, now, began);
       if (!o.ok()) {
         const std::uint64_t errors = errors_.fetch_add(1, std::memory_order_relaxed) + 1;
         if (errors > opt_.max_errors) {

@@ -15,14 +15,18 @@
 namespace sockchurn::bench {
 
 // Runs one exchange; `record`: time it into the tally (a warm-up's are
-// not). Sets `now` to when it ended.
+// not). Sets `now` to when it ended. An exchange of a many-flows engine
+// that began before `not_before` (a slice worker's slice start: it was in
+// flight while the worker waited between slices) counts, but its latency,
+// which holds that wait, is not recorded.
 inline Outcome timed_exchange(Exchanger& ex, Tally& tally, ProgressBoard::Counter progress, bool record,
-                              std::int64_t& now) {
+                              std::int64_t& now, std::int64_t not_before = 0) {
   const std::int64_t t0 = monotonic_ns();
   const Outcome o = ex.exchange();
   now = monotonic_ns();
   if (o.ok()) {
-    if (record) tally.latency.record(static_cast<std::uint64_t>(o.latency_ns >= 0 ? o.latency_ns : now - t0));
+    const std::int64_t took = o.latency_ns >= 0 ? o.latency_ns : now - t0;
+    if (record && now - took >= not_before) tally.latency.record(static_cast<std::uint64_t>(took));
     progress.add();
   } else {
     ++tally.errors[o.err];
