@@ -268,6 +268,12 @@ def answer(scenario, doc, results, summary=None, table=None):
     entries = paired_entries(doc)
     out = Answer(scenario=scenario, paired=bool(entries))
     out.leftovers = leftovers(scenario, results, summary)
+    # A short per-strategy row may not reach the steady state that the paired
+    # warm-ups reach: each row's TIME_WAIT gains the warm-up's count beside it.
+    steady = {w["label"]: w["time_wait_total"] for w in warmup_leftovers(scenario, doc)} if entries else {}
+    for item in out.leftovers:
+        if item["label"] in steady:
+            item["time_wait_steady"] = steady[item["label"]]
     if not entries:
         out.notes.append(NO_PAIRED)
         table = ratio_table(main, RATE, summary) if table is None else table

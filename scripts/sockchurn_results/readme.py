@@ -52,16 +52,21 @@ def _unpaired_words(ans):
 
 
 def _leftover_words(ans):
-    out = []
+    out, seen = [], set()
     for item in ans.leftovers:
-        if "(bound port)" in item["label"]:
+        if "(bound port)" in item["label"] or item["label"] in seen:
             continue
+        seen.add(item["label"])
         client, server = item.get("time_wait_client", 0), item.get("time_wait_server", 0)
         parts = []
         if client == client and client and client >= 1:
             parts.append(f"{client:,.0f} TIME_WAIT on the client")
         if server == server and server and server >= 1:
             parts.append(f"{server:,.0f} TIME_WAIT on the server")
+        steady = item.get("time_wait_steady", 0)
+        if parts and steady == steady and steady and steady >= 1:
+            # The paired warm-up's count: the steady state, both sides together.
+            parts[-1] += f" ({steady:,.0f} at steady state)"
         if parts:
             out.append(f"{item['label']} {' and '.join(parts)}")
     return "; ".join(out) + "; the others none" if out else ""
