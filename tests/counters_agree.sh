@@ -22,14 +22,8 @@ if [ $# -lt 1 ] || [ ! -x "$1/tcp_churn" ]; then
   exit 2
 fi
 bin=$(cd "$1" && pwd)
-if [ "${SOCKCHURN_IN_NETNS:-}" != 1 ]; then
-  if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null; then
-    echo "SKIP: needs root for a private network namespace (the counters are the namespace's)"
-    exit 77
-  fi
-  SOCKCHURN_IN_NETNS=1 exec unshare -n bash "$0" "$@"
-fi
-ip link set lo up || exit 1
+. "$(dirname "$0")/support/own_netns.sh"
+own_netns "the counters are the namespace's" "$0" "$@"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -15,14 +15,8 @@ if [ $# -lt 1 ] || [ ! -x "$1/tcp_churn" ] || [ ! -x "$1/udp_churn" ]; then
   exit 2
 fi
 bin=$(cd "$1" && pwd)
-if [ "${SOCKCHURN_IN_NETNS:-}" != 1 ]; then
-  if [ "$(id -u)" -ne 0 ] || ! unshare -n true 2>/dev/null; then
-    echo "SKIP: needs root for a private network namespace (the worker churns connections)"
-    exit 77
-  fi
-  SOCKCHURN_IN_NETNS=1 exec unshare -n bash "$0" "$@"
-fi
-ip link set lo up || exit 1
+. "$(dirname "$0")/support/own_netns.sh"
+own_netns "the worker churns connections" "$0" "$@"
 
 exec timeout -k 5 120 /usr/bin/python3 - "$bin" <<'PY'
 import json, os, socket, subprocess, sys, time
