@@ -1,7 +1,7 @@
 // The engine every churn benchmark shares: the echo server child, CPU
 // placement, the timed loop with per-cycle latency samples, counters and the
 // results' context, over the variants of the strategy registry
-// (src/registry.hpp). A benchmark binary is one call to churn_main.
+// (src/model/registry.hpp). A benchmark binary is one call to churn_main.
 #pragma once
 
 #include "context.hpp"

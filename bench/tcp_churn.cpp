@@ -1,5 +1,5 @@
 // TCP: one echo exchange per cycle, for every TCP strategy of the registry
-// (src/registry.cpp): socket()+close() churn against one socket reused with
+// (src/model/registry.cpp): socket()+close() churn against one socket reused with
 // connect(AF_UNSPEC). See docs/design.md.
 #include "harness.hpp"
 

@@ -1,5 +1,5 @@
 // UDP: one datagram echo per cycle, for every UDP strategy of the registry
-// (src/registry.cpp): socket()+close() churn against one socket reused with
+// (src/model/registry.cpp): socket()+close() churn against one socket reused with
 // connect(AF_UNSPEC), reconnect, and unconnected sendto. See docs/design.md.
 #include "harness.hpp"
 

@@ -1,4 +1,4 @@
-// The table-driven flag parser (src/flags.hpp) on arbitrary command lines:
+// The table-driven flag parser (src/process/flags.hpp) on arbitrary command lines:
 // the input split on NUL bytes is argv[1..]. Two tables:
 //  - the benchmark binaries' own (bench::parse_options, unknown flags kept
 //    for Google Benchmark), for TCP and for UDP;

@@ -41,7 +41,7 @@ struct Config {
   std::size_t min_bytes = 64;
 };
 
-// The ports, as the ready line (src/ready_line.hpp) reports them.
+// The ports, as the ready line (src/process/ready_line.hpp) reports them.
 using Ports = EchoPorts;
 
 // Counters since construction.

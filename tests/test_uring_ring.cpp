@@ -1,4 +1,4 @@
-// The io_uring wrapper (src/uring_ring.hpp): results in the order the
+// The io_uring wrapper (src/engines/uring/uring_ring.hpp): results in the order the
 // operations were prepared, the timeout that cancels what still runs, the
 // batch limit, and the one-line reason when io_uring is unavailable (made
 // unavailable in a child process by a seccomp filter on io_uring_setup).

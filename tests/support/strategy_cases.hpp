@@ -1,5 +1,5 @@
 // The strategy matrix as test cases, derived from the registry
-// (src/registry.hpp) and shared by test_strategies.cpp (IPv4) and
+// (src/model/registry.hpp) and shared by test_strategies.cpp (IPv4) and
 // test_ipv6_strategies.cpp: the cases, their names, and the exchange config
 // that points a case at the echo server's port for it.
 #pragma once
