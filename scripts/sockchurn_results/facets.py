@@ -42,7 +42,9 @@ def closer_words(group, closer):
 
 def engine_words(engine, flows, port=""):
     words = ENGINE_WORDS.get(engine or "blocking", f"{engine} client")
-    if (engine or "blocking") == "asio":
+    # Asio names its connections per thread always; an engine whose
+    # flows:1 rows carry no flows (io_uring) only when it has more than one.
+    if (engine or "blocking") == "asio" or str(flows) not in ("", "1"):
         words += f", {flows_words(flows)}"
     if port:
         words += f" (reuse, {port} port)"
