@@ -76,7 +76,9 @@ void ServerTarget::place(Placement p, const CpuPlan& plan) {
 }
 
 void ServerTarget::kill() const {
-  if (process_) ::kill(process_->pid(), SIGKILL);
+  // pid() is -1 once the child was reaped: kill(-1, ...) would signal every
+  // process this user may signal (as root, the whole machine).
+  if (process_ && process_->pid() > 0) ::kill(process_->pid(), SIGKILL);
 }
 
 bool ServerTarget::stop() {
