@@ -13,7 +13,7 @@ LatencyHistogram::LatencyHistogram() : counts_(kBuckets, 0) {}
 
 std::size_t LatencyHistogram::bucket_of(std::uint64_t ns) noexcept {
   if (ns < kExactBelow) return static_cast<std::size_t>(ns);
-  const int e = std::bit_width(ns) - 1;  // 2^e <= ns < 2^(e+1), e > kSubBits
+  const int e = static_cast<int>(std::bit_width(ns)) - 1;  // 2^e <= ns < 2^(e+1), e > kSubBits
   const int shift = e - kSubBits;
   return static_cast<std::size_t>(kExactBelow + static_cast<std::uint64_t>(e - kSubBits - 1) * kSub +
                                   ((ns >> shift) - kSub));

@@ -74,7 +74,7 @@ class UringExchanger final : public FlowExchanger {
   // `f`'s chain has completed: its exchange goes on, is settled or reported.
   void completed(Flow& f);
   // The outcome of `f`'s chain: its first failure, or ok.
-  Outcome checked(Flow& f);
+  static Outcome checked(Flow& f);
   io_uring_sqe& prepare(Flow& f, Step s);
   // The steps as one chain, submitted and waited for (nothing else in
   // flight: at setup and at finish).
