@@ -56,8 +56,8 @@ Flags option_table(Options& o) {
       .value("--threads", "LIST", "client thread counts (default 1,2,4,8,16)",
              [&o](std::string_view v) { o.threads = parse_number_list<int>("--threads", v, 1, 256); })
       .value("--flows", "LIST",
-             "connections each client thread of the asio engine keeps in\n"
-             "flight (default 1,16)",
+             "connections each client thread keeps in flight, in the\n"
+             "engines that take flows (asio, uring; default 1,16)",
              [&o](std::string_view v) { o.flows = parse_number_list<unsigned>("--flows", v, 1, 65536); })
       .value("--rpc", "LIST",
              "requests per connection: echo exchanges on one connection\n"
