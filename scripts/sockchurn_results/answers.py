@@ -31,6 +31,10 @@ CPU = "cpu_us_per_exchange"
 # (nf_conntrack_tcp_timeout_close).
 TIME_WAIT_S = 60
 CONNTRACK_LIFETIME_S = {"TIME_WAIT": 120, "CLOSE": 10}
+# A win by less than this (the estimate) is beyond noise but small: the
+# answer says so, so that a reader does not take 1.01x for a reason to
+# change code; what the strategies leave behind then decides.
+SMALL_WIN = 1.03
 NO_PAIRED = ("this results file has no paired measurement (no \"paired\" key): no recommendation; "
              "run scripts/bench --scenario NAME, or see the unpaired medians below (no interval, "
              "not a verdict)")
@@ -124,8 +128,10 @@ def recommend(rates):
     ties = [r for r in ratios if r.verdict == "tie"]
     if len(wins) == len(ratios):
         low = min(ratios, key=lambda r: r.estimate)
+        small = (f" — by under {round((SMALL_WIN - 1) * 100)}%: for speed the choice hardly matters here, "
+                 f"what each strategy leaves behind decides") if low.estimate < SMALL_WIN else ""
         return reuse, (f"{label(reuse)}: faster than every fresh strategy beyond noise "
-                       f"(the closest, {label(low.denominator)}: {low.text()})")
+                       f"(the closest, {label(low.denominator)}: {low.text()}){small}")
     if losses:
         best = min(losses, key=lambda r: r.estimate)
         if not ties:   # faster than reuse, which is faster than the rest
@@ -239,6 +245,8 @@ def paired_answer(scenario, doc, out):
         rates, cpus = _ratios(entry, RATE), _ratios(entry, CPU)
         winner, line = recommend(rates)
         prefix = f"{group.words()}: " if len(scenario.groups) > 1 else ""
+        if scenario.rpc > 1:
+            prefix = f"{scenario.rpc} requests per connection, " + prefix
         flags = entry.get("flags") if isinstance(entry.get("flags"), dict) else {}
         out.groups.append(GroupAnswer(group, prefix + line, winner, rates, cpus, flags,
                                       int(entry.get("rounds", 0) or 0)))

@@ -2,6 +2,8 @@
 the committed reference results file."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,27 @@ def test_a_block_without_a_generator_and_a_missing_reference_are_one_line():
         readme.reference_of("# nothing")
     assert readme.regenerate("a\n<!-- generated:answers -->\nold\n<!-- /generated -->\nb",
                              {"answers": "new\n"}) == "a\n<!-- generated:answers -->\nnew\n<!-- /generated -->\nb"
+
+
+def test_the_reference_report_is_current(tmp_path):
+    # The reference's HTML report is written by scripts/report from the
+    # committed file, never by hand: drawn again, it is the same bytes.
+    text = readme_script().README.read_text(encoding="utf-8")
+    reference = ROOT / readme.reference_of(text)
+    committed = reference.parent / (reference.name.removesuffix(".gz").removesuffix(".json") + ".html")
+    out = tmp_path / "report.html"
+    # The report names the file as it was given: relative to the checkout.
+    subprocess.run([sys.executable, "scripts/report", readme.reference_of(text), "-o", str(out)],
+                   check=True, capture_output=True, cwd=ROOT)
+    assert out.read_bytes() == committed.read_bytes(), f"{committed} is not current: run scripts/readme"
+
+
+def test_a_win_under_three_percent_says_the_choice_hardly_matters():
+    small = [answers.Ratio("tcp/reuse_unspec/x", "tcp/fresh_linger0/x", answers.RATE, 1.01, 1.005, 1.015),
+             answers.Ratio("tcp/reuse_unspec/x", "tcp/fresh_close/x", answers.RATE, 1.10, 1.08, 1.12)]
+    winner, line = answers.recommend(small)
+    assert winner == "tcp/reuse_unspec/x"
+    assert line.endswith("(the closest, fresh_linger0: 1.01× [1.00, 1.01]) — by under 3%: for speed the "
+                         "choice hardly matters here, what each strategy leaves behind decides")
+    winner, line = answers.recommend(small[1:])
+    assert line == "reuse_unspec: faster than every fresh strategy beyond noise (the closest, fresh_close: 1.10× [1.08, 1.12])"
