@@ -24,6 +24,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -150,8 +151,9 @@ class Plotter:
         g = facets.grid(lines)
         fig, axes = plt.subplots(len(g.rows), len(g.columns), squeeze=False, layout="constrained",
                                  figsize=(max(4.2 * len(g.columns), 9.5), 3.3 * len(g.rows) + 2.2))
-        handles, cut = {}, 0
+        cut = 0
         for i, row in enumerate(g.rows):
+            handles = {}  # this row's legend: one entry per colour
             row_lines = [l for (r, _), p in g.panels.items() if r == row for l in p.lines]
             values = [v for l in row_lines for v in l[value]]
             logged = not ratio and max(values) / max(min(v for v in values if v > 0), 1e-12) > 20
@@ -166,7 +168,12 @@ class Plotter:
                     text = label_of(line) if label_of else line["strategy"] + facets.port_words(line.get("port", ""))
                     st = engine_style(self.color(line[color_by]), line.get("engine", ""), line.get("port", ""))
                     cut += clipped_errorbar(ax, line["threads"], line[value], line["lo"], line["hi"], text, st, top)
-                    handles.setdefault(text, Line2D([], [], **dict(st, marker="")))
+                    # The legend names colours only: the marker (engine) and a
+                    # dotted line (bound port) are said once in its title.
+                    words = facets.port_words(line.get("port", ""))
+                    key = text.replace(words, "") if words else text
+                    handles.setdefault(key, Line2D([], [], **dict(engine_style(self.color(line[color_by]), "", ""),
+                                                                   marker="")))
                 thread_axis(ax, [t for l in panel.lines for t in l["threads"]])
                 if logged:
                     log_axis(ax, values + [top])
@@ -176,14 +183,17 @@ class Plotter:
                         thousands(ax)
                 if ratio:
                     ax.axhline(1.0, color="black", linewidth=0.8)
-                ax.set_title(facets.Grid.column_title(column), fontsize=9)
+                ax.set_title(textwrap.fill(facets.Grid.column_title(column), 36), fontsize=9)
                 if j == 0:
                     ax.set_ylabel(f"{g.row_title(row)}\n{ylabel}" + (" (log)" if logged else ""), fontsize=8.5)
-        fig.legend(list(handles.values()), list(handles),
-                   loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", frameon=False,
-                   title=("colour: the fresh strategy compared" if color_by == "baseline" else "colour: strategy")
-                   + "\nmarker: engine (● blocking,\n■ Boost.Asio, ▲ io_uring)\ndotted: reuse with a bound port",
-                   title_fontsize="small", alignment="left")
+            # A legend per row, right of its last panel: a row holds one
+            # protocol's strategies, so no legend lists more than a panel can.
+            title = ("colour: the fresh strategy compared" if color_by == "baseline" else "colour: strategy")
+            if i == 0:
+                title += "\nmarker: engine (● blocking,\n■ Boost.Asio, ▲ io_uring)\ndotted: reuse with a bound port"
+            axes[i][-1].legend(list(handles.values()), list(handles), loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                               fontsize="small", frameon=False, title=title, title_fontsize="small",
+                               alignment="left")
         note = (f" {cut} error bar{'s' if cut != 1 else ''} reached past the axis: cut, marked ▲ with the true end."
                 if cut else "")
         self.title(fig, what, placement, (caption or self.line_caption(lines)) + note)

@@ -13,3 +13,9 @@ def series_per_panel(fig):
         title = ax.get_title() or f"panel {i}"
         out[f"{i}: {title}"] = len(set(labels))
     return out
+
+
+def legend_sizes(fig):
+    """The number of entries of every legend of a figure (panels' and the figure's)."""
+    legends = [ax.get_legend() for ax in fig.axes] + list(fig.legends)
+    return [len(legend.get_texts()) for legend in legends if legend is not None]

@@ -12,11 +12,13 @@ import pytest  # noqa: E402
 
 import plot  # noqa: E402
 import sockchurn_results as sr  # noqa: E402
-from chart_series import series_per_panel  # noqa: E402
+from chart_series import legend_sizes, series_per_panel  # noqa: E402
 from sockchurn_results import facets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "results" / "2026-11-29-vm-2.json.gz"
+# The README's reference (a quick run with paired ratios).
+README_REFERENCE = ROOT / "results" / "2026-12-04-vm-quick.json.gz"
 SYNTHETIC = Path(__file__).resolve().parent / "data" / "synthetic-paired.json"
 
 
@@ -26,6 +28,7 @@ def drawn(path, monkeypatch):
 
     def save(self, fig, stem):
         seen[stem] = series_per_panel(fig)
+        seen[stem]["legends"] = max(legend_sizes(fig), default=0)
         self.written.append(stem)
         plt.close(fig)
 
@@ -40,8 +43,7 @@ def test_every_chart_of_the_reference_run_has_at_most_8_series_a_panel(monkeypat
     seen, notes = drawn(REFERENCE, monkeypatch)
     assert {"r-same-throughput", "r-same-speedup", "r-same-cpu", "r-same-latency-p99", "r-same-timewait",
             "r-same-amortisation-threads1", "r-same-cpu-engines", "r-tw_reuse", "r-conntrack-cost"} <= set(seen)
-    crowded = {stem: {p: n for p, n in panels.items() if n > facets.MAX_SERIES} for stem, panels in seen.items()}
-    assert {stem: p for stem, p in crowded.items() if p} == {}
+    assert crowded(seen) == {}
     # Line charts have series in their panels (the count is not vacuous).
     assert max(seen["r-same-throughput"].values()) >= 5
     # No paired key in this file: the forest chart is left out with one clear note.
@@ -49,9 +51,22 @@ def test_every_chart_of_the_reference_run_has_at_most_8_series_a_panel(monkeypat
     assert any("forest chart" in n and "no \"paired\" key" in n for n in notes)
 
 
+def crowded(seen):
+    """{chart: {panel or "legends": count}} of what lists more than facets.MAX_SERIES."""
+    over = {stem: {p: n for p, n in panels.items() if n > facets.MAX_SERIES} for stem, panels in seen.items()}
+    return {stem: p for stem, p in over.items() if p}
+
+
+def test_every_chart_of_the_readme_reference_has_at_most_8_series_a_panel_and_a_legend(monkeypatch):
+    seen, _ = drawn(README_REFERENCE, monkeypatch)
+    assert {"r-forest", "r-same-throughput", "r-same-speedup", "r-same-cpu"} <= set(seen)
+    assert crowded(seen) == {}
+    assert max(seen["r-same-throughput"]["legends"], seen["r-same-speedup"]["legends"]) >= 4
+
+
 def test_the_forest_chart_from_paired_ratios(monkeypatch):
     seen, _ = drawn(SYNTHETIC, monkeypatch)
-    panels = seen["r-forest"]
+    panels = {p: n for p, n in seen["r-forest"].items() if p != "legends"}
     assert len(panels) == 1 and 1 <= list(panels.values())[0] <= facets.MAX_SERIES
 
 
