@@ -56,8 +56,10 @@ def check(page, work):
         raise AssertionError(f"chromium did not finish the page (exit {run.returncode}): {run.stderr[-500:]}")
     out = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<")
                      .replace("&gt;", ">"))
-    # Console messages the page (not the checker) logged.
-    out["console"] = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+    # Console messages the page logged. Chromium's own pages (chrome://, e.g. its "slow network"
+    # note from the omnibox) log too, and are none of the report's business.
+    out["console"] = [line for line in run.stderr.splitlines()
+                      if ":CONSOLE" in line and "source: chrome://" not in line]
     return out
 
 
