@@ -70,9 +70,16 @@ class GroupAnswer:
     recommendation: str           # one line
     winner: str = ""              # the recommended variant, "" when none beyond noise
     rates: list = field(default_factory=list)   # Ratio of exchanges_per_s
-    cpus: list = field(default_factory=list)    # Ratio of cpu_us_per_exchange
+    cpus: list = field(default_factory=list)    # Ratio of cpu_us_per_exchange (fresh ÷ reuse)
     flags: dict = field(default_factory=dict)
     rounds: int = 0
+
+    def cpu_of(self, rate):
+        """The CPU ratio of the same pair as a rate ratio (reuse ÷ fresh): the
+        CPU ratio is stored the other way up, fresh ÷ reuse, so that > 1 means
+        reuse is better in both. None when the group has none."""
+        return next((c for c in self.cpus
+                     if (c.numerator, c.denominator) == (rate.denominator, rate.numerator)), None)
 
 
 @dataclass
@@ -303,10 +310,9 @@ def evidence_lines(ans):
     lines = []
     for g in ans.groups:
         lines.append(f"{g.group.words()} ({g.rounds} rounds):")
-        cpu = {(c.numerator, c.denominator): c for c in g.cpus}
         for r in g.rates:
-            c = cpu.get((r.numerator, r.denominator))
-            cpu_text = f"; client CPU per exchange {c.text()}" if c else ""
+            c = g.cpu_of(r)
+            cpu_text = f"; client CPU per exchange, fresh ÷ reuse, {c.text()}" if c else ""
             lines.append(f"  {label(r.numerator)} ÷ {label(r.denominator)}: rate {r.text()} "
                          f"({r.verdict if r.verdict != 'tie' else 'no difference beyond noise'}){cpu_text}")
         bad = {k: v for k, v in g.flags.items() if v}

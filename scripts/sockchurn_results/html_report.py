@@ -65,12 +65,11 @@ def answer_section(ans):
     for note in ans.notes:
         out.append(f"<p>{esc(note)}</p>")
     if ans.groups:
-        out.append("<table><tr><th>paired ratio (95% interval)</th><th>exchanges/s</th>"
-                   "<th>client CPU per exchange</th><th>verdict</th><th>pairs (left out)</th></tr>")
+        out.append("<table><tr><th>paired ratio (95% interval)</th><th>exchanges/s, reuse ÷ fresh</th>"
+                   "<th>client CPU per exchange, fresh ÷ reuse</th><th>verdict</th><th>pairs (left out)</th></tr>")
         for g in ans.groups:
-            cpu = {(c.numerator, c.denominator): c for c in g.cpus}
             for r in g.rates:
-                c = cpu.get((r.numerator, r.denominator))
+                c = g.cpu_of(r)
                 verdict = {"win": "reuse faster", "loss": "reuse slower",
                            "tie": "no difference beyond noise"}[r.verdict]
                 out.append(f"<tr><td>{esc(g.group.words())}: {esc(label(r.numerator))} ÷ "

@@ -85,6 +85,21 @@ def test_answers_from_the_synthetic_paired_file():
     assert server["fresh_close"]["time_wait_server"] == 12000
 
 
+def test_every_rate_ratio_has_its_cpu_ratio_in_the_evidence():
+    # The CPU ratio is stored fresh ÷ reuse, the rate ratio reuse ÷ fresh: the
+    # evidence and the report pair them the right way up (they once showed "—").
+    doc, results = load(SYNTHETIC)
+    short = by_name(answers.answers(doc, results))["short-lived"]
+    group = short.groups[0]
+    assert group.rates and group.cpus
+    for rate in group.rates:
+        cpu = group.cpu_of(rate)
+        assert (cpu.numerator, cpu.denominator, cpu.metric) == \
+            (rate.denominator, rate.numerator, "cpu_us_per_exchange")
+    lines = answers.evidence_lines(short)
+    assert sum("client CPU per exchange, fresh ÷ reuse, " in line for line in lines) == len(group.rates)
+
+
 def test_a_pool_at_another_n_is_not_measured_in_the_file():
     doc, results = load(SYNTHETIC)
     a = answers.answer(scenarios.find("pool:10"), doc, results)
