@@ -29,11 +29,16 @@ struct EngineInfo {
   // shows flows only when not 1, so the engine's one-flow rows keep the
   // names they had before it had flows.
   bool names_one_flow;
+  // The ring features (ring:<set>, model/ring_features.hpp): nullptr when
+  // the engine takes none; else "" when this kernel accepts the set, or one
+  // line naming what it refuses.
+  std::string (*ring_refused)(RingFeatures);
   // Builds one client thread's exchanger for any strategy of a protocol it
   // runs (throws std::system_error if its setup fails).
   std::unique_ptr<Exchanger> (*make)(const ExchangeConfig&);
 
   bool runs(Protocol p) const noexcept { return p == Protocol::tcp ? tcp : udp; }
+  bool takes_ring() const noexcept { return ring_refused != nullptr; }
 };
 
 // Every engine, the default (blocking) first.
