@@ -35,6 +35,8 @@ def dims_words(name):
             words.append(f"{value} connections per thread")
         elif key == "rpc":
             words.append(f"{value} requests per connection")
+        elif key == "ring":
+            words.append(f"ring features {value}")
         elif key == "port":
             words.append(f"{value} port")
         else:
