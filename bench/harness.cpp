@@ -11,6 +11,7 @@
 #include <string>
 
 #include "exchange_floor.hpp"
+#include "model/engines.hpp"
 #include "model/exchange.hpp"
 #include "observe/syscall_counter.hpp"
 #include "observe/sysinfo.hpp"
@@ -99,8 +100,8 @@ class ThreadLoop {
 void run_exchanges(benchmark::State& state, Bench& b, const Setup& setup) {
   const CpuPlan& plan = b.plans.at(setup.placement);
   b.runs->start(setup.name + "/threads:" + std::to_string(state.threads()), setup.placement, plan);
-  // The ring features the run uses (the default's, resolved at its flows), on its row.
-  if (setup.variant.takes_ring()) state.SetLabel("ring:" + to_string(setup.variant.ring.resolved(setup.variant.flows)));
+  // The ring features the run uses (the default's, resolved), on its row.
+  if (setup.variant.takes_ring()) state.SetLabel("ring:" + to_string(ring_used(setup.variant)));
   pin_this_thread(plan.client);
   const Endpoint& server = b.server->endpoint_for(setup.variant);
   Tally tally;  // allocated here, before any loop

@@ -376,7 +376,7 @@ int slice_worker_main(int argc, char** argv, Protocol protocol, const char* prog
   JsonObject ready;
   ready.add("ready", true).add("variant", w.variant).add("threads", w.threads).add("placement", to_string(w.placement)).add("payload", w.payload);
   // The ring features its io_uring clients use (the default's, resolved).
-  if (variant.takes_ring()) ready.add("ring", "ring:" + to_string(variant.ring.resolved(variant.flows)));
+  if (variant.takes_ring()) ready.add("ring", "ring:" + to_string(ring_used(variant)));
   emit(ready.add("warmup", warm));
 
   int slice = 0;

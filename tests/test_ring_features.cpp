@@ -54,10 +54,22 @@ TEST(RingFeatures, AnUnknownOrMalformedSetIsOneLine) {
 
 TEST(RingFeatures, TheDefaultResolvesPerFlowsAndAnExplicitSetStays) {
   const RingFeatures explicit_set = parse_ring_features("coop+sendzc");
-  for (unsigned flows : {1U, 2U, 16U}) {
-    EXPECT_EQ(explicit_set.resolved(flows), explicit_set);
-    EXPECT_FALSE(RingFeatures{}.resolved(flows).is_default) << flows;
-  }
+  for (const Protocol p : {Protocol::tcp, Protocol::udp})
+    for (unsigned flows : {1U, 2U, 16U}) {
+      EXPECT_EQ(explicit_set.resolved(p, flows), explicit_set);
+      EXPECT_FALSE(RingFeatures{}.resolved(p, flows).is_default) << flows;
+      // What a ring runs: an engine without ring features none; the
+      // io_uring engine the set, or (the default only) a plain ring where
+      // the kernel refuses the default's set.
+      Variant v{find_strategy(p, "reuse_unspec"), Closer::client, LocalPort::ephemeral, Engine::blocking, flows};
+      EXPECT_EQ(ring_used(v), RingFeatures::none());
+      v.engine = Engine::uring;
+      v.ring = explicit_set;
+      EXPECT_EQ(ring_used(v), explicit_set);
+      v.ring = RingFeatures{};
+      const RingFeatures def = RingFeatures{}.resolved(p, flows);
+      EXPECT_EQ(ring_used(v), engine_info(Engine::uring).ring_refused(def).empty() ? def : RingFeatures::none());
+    }
 }
 
 TEST(RingFeatures, OnlyTheIoUringEngineTakesThemAndOnlyOffTheDefaultAreTheyNamed) {

@@ -1,5 +1,7 @@
 #include "model/engines.hpp"
 
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "model/exchange.hpp"
@@ -34,6 +36,20 @@ const EngineInfo kEngineTable[] = {
 }  // namespace
 
 std::span<const EngineInfo> engines() { return kEngineTable; }
+
+RingFeatures ring_used(const Variant& v) {
+  const EngineInfo& e = engine_info(v.engine);
+  if (!e.takes_ring()) return RingFeatures::none();
+  const RingFeatures set = v.ring.resolved(v.protocol(), v.flows);
+  if (!v.ring.is_default) return set;
+  // Asked once per set: each answer sets up (and closes) a probe ring.
+  static std::mutex mutex;
+  static std::map<std::pair<Engine, std::uint8_t>, bool> accepted;
+  std::lock_guard lock(mutex);
+  const auto [it, fresh] = accepted.try_emplace({v.engine, set.bits}, false);
+  if (fresh) it->second = e.ring_refused(set).empty();
+  return it->second ? set : RingFeatures::none();
+}
 
 const EngineInfo& engine_info(Engine e) {
   for (const EngineInfo& info : kEngineTable)

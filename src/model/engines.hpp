@@ -41,6 +41,12 @@ struct EngineInfo {
   bool takes_ring() const noexcept { return ring_refused != nullptr; }
 };
 
+// The ring features `v`'s engine runs with: none for an engine without
+// them; an explicit set as it is (a kernel that refuses it fails the
+// engine's setup, in one line); the default's set (resolved()), or a plain
+// ring where this kernel refuses that set (DEFER_TASKRUN before 6.1).
+RingFeatures ring_used(const Variant& v);
+
 // Every engine, the default (blocking) first.
 std::span<const EngineInfo> engines();
 const EngineInfo& engine_info(Engine e);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "model/registry.hpp"
+
 namespace sockchurn {
 
 namespace {
@@ -16,6 +18,20 @@ constexpr RingFeatureInfo kFeatures[] = {
     {RingFeature::fixedbuf, "fixedbuf",
      "registered buffers: the payload written and read with WRITE_FIXED / READ_FIXED (SEND_ZC with a fixed buffer "
      "alongside sendzc)"},
+};
+
+// The default's set: what won beyond its interval against a plain ring,
+// paired, per protocol and one or many flows (docs/uring-features.md).
+struct DefaultSet {
+  Protocol protocol;
+  bool many_flows;
+  RingFeatures set;
+};
+constexpr DefaultSet kDefaults[] = {
+    {Protocol::tcp, false, RingFeatures::none()},
+    {Protocol::tcp, true, RingFeatures::none()},
+    {Protocol::udp, false, RingFeatures::none()},
+    {Protocol::udp, true, RingFeatures::none()},
 };
 
 std::string feature_names() {
@@ -34,8 +50,10 @@ std::string feature_names() {
 
 std::span<const RingFeatureInfo> ring_features() { return kFeatures; }
 
-RingFeatures RingFeatures::resolved(unsigned /*flows*/) const noexcept {
+RingFeatures RingFeatures::resolved(Protocol protocol, unsigned flows) const noexcept {
   if (!is_default) return *this;
+  for (const DefaultSet& d : kDefaults)
+    if (d.protocol == protocol && d.many_flows == (flows > 1)) return d.set;
   return none();
 }
 

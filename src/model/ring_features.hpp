@@ -13,6 +13,8 @@
 
 namespace sockchurn {
 
+enum class Protocol;  // model/registry.hpp
+
 enum class RingFeature : std::uint8_t {
   coop,      // IORING_SETUP_COOP_TASKRUN
   defer,     // IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN
@@ -30,7 +32,7 @@ struct RingFeatureInfo {
 std::span<const RingFeatureInfo> ring_features();
 
 // A set of features, or the default: the set docs/uring-features.md found
-// best at the run's flows (resolved()). Only a set that is not the default
+// best for the run's protocol and flows (resolved()). Only a set that is not the default
 // is named (ring:<set>), so the default's rows keep the names they had
 // before ring features existed.
 struct RingFeatures {
@@ -40,9 +42,10 @@ struct RingFeatures {
   static constexpr RingFeatures none() noexcept { return {false, 0}; }
   bool has(RingFeature f) const noexcept { return (bits & bit(f)) != 0; }
   RingFeatures with(RingFeature f) const noexcept { return {false, static_cast<std::uint8_t>(bits | bit(f))}; }
-  // The set a run uses: the default's at `flows` connections per ring
-  // (kept because it won, docs/uring-features.md), any other as it is.
-  RingFeatures resolved(unsigned flows) const noexcept;
+  // The set a run asks for: the default's for `protocol` at `flows`
+  // connections per ring (kept because it won, docs/uring-features.md),
+  // any other as it is. (engines.hpp's ring_used() says what a ring runs.)
+  RingFeatures resolved(Protocol protocol, unsigned flows) const noexcept;
   bool operator==(const RingFeatures&) const = default;
 
   static constexpr std::uint8_t bit(RingFeature f) noexcept { return static_cast<std::uint8_t>(1U << static_cast<unsigned>(f)); }

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "model/engines.hpp"
+
 namespace sockchurn {
 
 namespace {
@@ -91,7 +93,7 @@ constexpr std::uint64_t kCancelTag = ~std::uint64_t{0};
 
 UringExchanger::UringExchanger(const ExchangeConfig& cfg, std::chrono::milliseconds timeout)
     : timeout_(timeout),
-      features_(cfg.variant.ring.resolved(cfg.variant.flows)),
+      features_(ring_used(cfg.variant)),
       ring_((kRingEntries + 1) * cfg.variant.flows, ring_setup_flags(features_)) {
   ring_.register_sparse_files(cfg.variant.flows);
   unspec_.ss_family = AF_UNSPEC;

@@ -69,7 +69,7 @@ class UringExchanger final : public FlowExchanger {
   // exchanges (flow 0's: kSlot).
   Ring& ring() noexcept { return ring_; }
   static constexpr unsigned kSlot = 0;
-  // The features the ring runs with (the default resolved at the flows).
+  // The features the ring runs with (ring_used(), model/engines.hpp).
   RingFeatures features() const noexcept { return features_; }
 
  private:

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "model/registry.hpp"
 #include "net/fd.hpp"
 
 namespace sockchurn {
@@ -97,9 +98,10 @@ std::string setup_flag_names(unsigned flags) {
 
 std::string uring_refuses(RingFeatures ring) {
   if (ring.is_default) {
-    // The default's sets, at one flow and at many.
-    for (const unsigned flows : {1U, 2U})
-      if (std::string refused = uring_refuses(ring.resolved(flows)); !refused.empty()) return refused;
+    // The default's sets, for each protocol at one flow and at many.
+    for (const Protocol p : {Protocol::tcp, Protocol::udp})
+      for (const unsigned flows : {1U, 2U})
+        if (std::string refused = uring_refuses(ring.resolved(p, flows)); !refused.empty()) return refused;
     return "";
   }
   if (std::string missing = uring_support(); !missing.empty()) return missing;
