@@ -41,7 +41,7 @@ struct RingFeatures {
 
   static constexpr RingFeatures none() noexcept { return {false, 0}; }
   bool has(RingFeature f) const noexcept { return (bits & bit(f)) != 0; }
-  RingFeatures with(RingFeature f) const noexcept { return {false, static_cast<std::uint8_t>(bits | bit(f))}; }
+  constexpr RingFeatures with(RingFeature f) const noexcept { return {false, static_cast<std::uint8_t>(bits | bit(f))}; }
   // The set a run asks for: the default's for `protocol` at `flows`
   // connections per ring (kept because it won, docs/uring-features.md),
   // any other as it is. (engines.hpp's ring_used() says what a ring runs.)
