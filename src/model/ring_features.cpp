@@ -23,8 +23,8 @@ constexpr RingFeatureInfo kFeatures[] = {
 // The default's set: what won beyond its interval against a plain ring,
 // paired, per protocol and one or many flows (docs/uring-features.md).
 struct DefaultSet {
-  Protocol protocol;
-  bool many_flows;
+  Protocol protocol{};
+  bool many_flows = false;
   RingFeatures set;
 };
 // 2-vCPU VM, kernel 6.18, one client thread, client and server on one CPU:
