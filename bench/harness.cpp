@@ -11,6 +11,7 @@
 #include <string>
 
 #include "exchange_floor.hpp"
+#include "model/engines.hpp"
 #include "model/exchange.hpp"
 #include "observe/syscall_counter.hpp"
 #include "observe/sysinfo.hpp"
@@ -99,6 +100,8 @@ class ThreadLoop {
 void run_exchanges(benchmark::State& state, Bench& b, const Setup& setup) {
   const CpuPlan& plan = b.plans.at(setup.placement);
   b.runs->start(setup.name + "/threads:" + std::to_string(state.threads()), setup.placement, plan);
+  // The ring features the run uses (the default's, resolved), on its row.
+  if (setup.variant.takes_ring()) state.SetLabel("ring:" + to_string(ring_used(setup.variant)));
   pin_this_thread(plan.client);
   const Endpoint& server = b.server->endpoint_for(setup.variant);
   Tally tally;  // allocated here, before any loop
@@ -151,17 +154,20 @@ struct Selected {
   std::vector<std::string> groups;
 };
 
-Selected select(const std::vector<Setup>& setups, const std::vector<int>& threads) {
+Selected select(const Options& opt, const std::vector<Setup>& setups) {
   Selected out;
   const std::string filter = benchmark::GetBenchmarkFilter();
   const Selection selection(filter);
+  std::vector<const Setup*> chosen;
   for (const Setup& s : setups) {
-    if (!selection.any(s, threads)) continue;
+    if (!selection.any(s, opt.threads)) continue;
+    chosen.push_back(&s);
     out.needs.add(s.variant);
     if (std::find(out.groups.begin(), out.groups.end(), s.variant.group_regex()) == out.groups.end())
       out.groups.push_back(s.variant.group_regex());
   }
   if (out.groups.empty()) throw UsageError("--benchmark_filter: '" + filter + "' selects no benchmark");
+  check_ring(opt, chosen);
   return out;
 }
 
@@ -189,7 +195,7 @@ int churn_main(int argc, char** argv, Protocol protocol) {
   const std::vector<Setup> setups = sweep(b.opt, protocol, prog);
   Selected selected;
   try {
-    selected = select(setups, b.opt.threads);
+    selected = select(b.opt, setups);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", prog, e.what());
     return 2;

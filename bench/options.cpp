@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "model/exchange.hpp"
 
@@ -59,6 +60,24 @@ Flags option_table(Options& o) {
              "connections each client thread keeps in flight, in the\n"
              "engines that take flows (asio, uring; default 1,16)",
              [&o](std::string_view v) { o.flows = parse_number_list<unsigned>("--flows", v, 1, 65536); })
+      .value("--ring", "LIST",
+             "the io_uring engine's ring features, one set per item: none,\n"
+             "coop, defer, sendzc, fixedbuf, joined with + (defer+fixedbuf),\n"
+             "or default (what docs/uring-features.md measured best at each\n"
+             "flows); a set other than default is named ring:<set>. Only\n"
+             "engine:uring takes it (default: default)",
+             [&o](std::string_view v) {
+               o.rings.clear();
+               o.ring_given = true;
+               for (const std::string_view item : split_list("--ring", v)) {
+                 try {
+                   const RingFeatures r = parse_ring_features(item);
+                   if (std::find(o.rings.begin(), o.rings.end(), r) == o.rings.end()) o.rings.push_back(r);
+                 } catch (const std::invalid_argument& e) {
+                   throw UsageError(std::string("--") + e.what());
+                 }
+               }
+             })
       .value("--rpc", "LIST",
              "requests per connection: echo exchanges on one connection\n"
              "before it ends, for the strategies that end connections\n"

@@ -28,6 +28,10 @@ struct Options {
   std::vector<unsigned> flows{1, 16};
   // Exchanges per connection, for the strategies that end connections.
   std::vector<unsigned> rpc{1};
+  // The io_uring engine's ring features (--ring; the default's rows keep
+  // their names). `ring_given`: --ring was on the command line.
+  std::vector<RingFeatures> rings{RingFeatures{}};
+  bool ring_given = false;
   unsigned echo_threads = 1;
   std::string listen = "127.0.0.1";
   std::string echo_binary;

@@ -20,6 +20,7 @@
 
 #include "exchange_floor.hpp"
 #include "json_writer.hpp"
+#include "model/engines.hpp"
 #include "model/exchange.hpp"
 #include "net/sockops.hpp"
 #include "observe/syscall_counter.hpp"
@@ -269,10 +270,13 @@ int slice_worker_main(int argc, char** argv, Protocol protocol, const char* prog
     const auto found = find_variant(protocol, w.variant);
     if (!found)
       throw UsageError("--variant: '" + w.variant + "' is not a " + std::string(to_string(protocol)) +
-                       " variant; one of " + variant_names(protocol) + " (flows:N and rpc:N where they apply)");
+                       " variant; one of " + variant_names(protocol) + " (flows:N, rpc:N and ring:<set> where they apply)");
     variant = *found;
     if (const std::string why = engine_unavailable(variant.engine); !why.empty())
       throw UsageError("--variant: " + w.variant + ": the " + std::string(to_string(variant.engine)) + " engine cannot run here: " + why);
+    if (variant.takes_ring())
+      if (const std::string why = engine_info(variant.engine).ring_refused(variant.ring); !why.empty())
+        throw UsageError("--variant: " + w.variant + ": " + why);
     if (protocol == Protocol::udp && w.payload > kMaxUdpPayload)
       throw UsageError("--payload: " + std::to_string(w.payload) + " bytes do not fit a UDP datagram (max " +
                        std::to_string(kMaxUdpPayload) + ")");
@@ -369,13 +373,11 @@ int slice_worker_main(int argc, char** argv, Protocol protocol, const char* prog
   JsonObject warm;
   warm.add("seconds", static_cast<double>(monotonic_ns() - w0) / 1e9).add("exchanges", warm_exchanges);
   add_time_wait(warm, time_wait_now()).add("stable", stable);
-  emit(JsonObject()
-           .add("ready", true)
-           .add("variant", w.variant)
-           .add("threads", w.threads)
-           .add("placement", to_string(w.placement))
-           .add("payload", w.payload)
-           .add("warmup", warm));
+  JsonObject ready;
+  ready.add("ready", true).add("variant", w.variant).add("threads", w.threads).add("placement", to_string(w.placement)).add("payload", w.payload);
+  // The ring features its io_uring clients use (the default's, resolved).
+  if (variant.takes_ring()) ready.add("ring", "ring:" + to_string(ring_used(variant)));
+  emit(ready.add("warmup", warm));
 
   int slice = 0;
   std::string line;

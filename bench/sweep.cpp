@@ -7,6 +7,7 @@
 #include <map>
 #include <string_view>
 
+#include "model/engines.hpp"
 #include "process/flags.hpp"
 
 namespace sockchurn::bench {
@@ -29,12 +30,14 @@ std::vector<Setup> sweep(const Options& opt, Protocol protocol, const char* prog
   for (const Variant& v : variants(protocol)) {
     if (!unavailable.at(v.engine).empty()) continue;
     for (unsigned rpc : v.takes_rpc() ? opt.rpc : std::vector<unsigned>{1})
-      for (unsigned flows : v.takes_flows() ? opt.flows : std::vector<unsigned>{1}) {
-        Variant s = v;
-        s.rpc = rpc;
-        s.flows = flows;
-        swept.push_back(s);
-      }
+      for (unsigned flows : v.takes_flows() ? opt.flows : std::vector<unsigned>{1})
+        for (RingFeatures ring : v.takes_ring() ? opt.rings : std::vector<RingFeatures>{RingFeatures{}}) {
+          Variant s = v;
+          s.rpc = rpc;
+          s.flows = flows;
+          s.ring = ring;
+          swept.push_back(s);
+        }
   }
   for (Placement placement : opt.placements)
     for (std::size_t payload : opt.payloads)
@@ -43,6 +46,21 @@ std::vector<Setup> sweep(const Options& opt, Protocol protocol, const char* prog
                           v.name() + "/payload:" + std::to_string(payload) + "/placement:" +
                               std::string(to_string(placement))});
   return setups;
+}
+
+void check_ring(const Options& opt, const std::vector<const Setup*>& selected) {
+  if (!opt.ring_given) return;
+  std::vector<RingFeatures> asked;
+  const EngineInfo* engine = nullptr;
+  for (const Setup* s : selected)
+    if (s->variant.takes_ring()) {
+      engine = &engine_info(s->variant.engine);
+      if (std::find(asked.begin(), asked.end(), s->variant.ring) == asked.end()) asked.push_back(s->variant.ring);
+    }
+  if (engine == nullptr)
+    throw UsageError("--ring: only engine:uring takes ring features, and no engine:uring benchmark is selected");
+  for (const RingFeatures ring : asked)
+    if (const std::string why = engine->ring_refused(ring); !why.empty()) throw UsageError("--ring: " + why);
 }
 
 Selection::Selection(std::string filter) {

@@ -27,6 +27,10 @@ struct Setup {
 // the context (engines_left_out).
 std::vector<Setup> sweep(const Options& opt, Protocol protocol, const char* prog);
 
+// Refuses --ring (UsageError, one line) when no selected benchmark takes
+// ring features, or when this kernel refuses a set the selection uses.
+void check_ring(const Options& opt, const std::vector<const Setup*>& selected);
+
 // Google Benchmark's --benchmark_filter as it applies it: an extended regex
 // searched in the full run name; "" and "all" select everything; a leading
 // '-' negates. A regex that does not compile is a UsageError.

@@ -11,8 +11,9 @@
 
 namespace sockchurn::bench {
 
-// The variant of `protocol` whose name() is exactly `name` (flows:N and
-// rpc:N at any value its engine and strategy take); nullopt when none is.
+// The variant of `protocol` whose name() is exactly `name` (flows:N, rpc:N
+// and ring:<set> at any value its engine and strategy take; a ring set
+// names its features in ring_features() order); nullopt when none is.
 std::optional<Variant> find_variant(Protocol protocol, std::string_view name);
 
 // Every variant name of `protocol` at flows and rpc 1, comma-separated, for

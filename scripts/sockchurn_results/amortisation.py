@@ -23,7 +23,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from .chartdata import rows_where
 from .chartstyle import errorbar, has_spread, repetitions_caption
 from .engines import file_variants, flows_shown, variant, variant_colors, variant_key, variant_label
-from .names import natural_key
+from .names import RING_DEFAULT, natural_key
 from .stats import value_key
 
 CHART = "amortisation"
@@ -44,6 +44,8 @@ def _usable(table, placement):
     rows = table[(table["group"] == "tcp") & ~table["note"].str.endswith("errored")]
     if "placement" in rows.columns:
         rows = rows[rows["placement"] == placement]
+    if "ring" in rows.columns:  # the io_uring engine at its default ring features
+        rows = rows[rows["ring"].isin(["", RING_DEFAULT])]
     rows = rows_where(rows, "ratio", math.isfinite)
     return rows_where(rows, "rpc", lambda r: _rpc(r) is not None)
 

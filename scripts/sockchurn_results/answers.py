@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from .chartdata import rows_where
-from .names import parse_name
+from .names import default_ring, parse_name
 from .scenarios import SCENARIOS, variant_name
 from .sections import CONNTRACK, SECTION, main_sweep
 from .stats import ratio_table, summarize
@@ -230,11 +230,12 @@ def _unpaired(scenario, table):
         rows = rows[rows["placement"] == "same"]
     out = []
     for _, row in rows.iterrows():
-        dims = {k: row[k] for k in ("closer", "engine", "flows", "rpc") if k in row and row[k]}
+        dims = {k: row[k] for k in ("closer", "engine", "flows", "ring", "rpc") if k in row and row[k]}
         if scenario.closer and dims.get("closer") != scenario.closer:
             continue
         if dims.get("engine", "blocking") != group.engine or dims.get("flows", "1") != str(group.flows) \
-                or dims.get("rpc", "1") != str(scenario.rpc) or str(row.get("note", "")).endswith("errored"):
+                or dims.get("rpc", "1") != str(scenario.rpc) or not default_ring(dims) \
+                or str(row.get("note", "")).endswith("errored"):
             continue
         reuse = row["strategy"] + (" (bound port)" if row.get("port") == "bound" else "")
         out.append((f"{reuse} ÷ {row['baseline']}", float(row["ratio"]), float(row["lo"]), float(row["hi"])))

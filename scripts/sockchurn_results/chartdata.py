@@ -5,11 +5,11 @@ Pure: summaries and ratio tables in, lists of dicts out (plot.py draws them).
 
 import math
 
-from .names import CHURN_GROUPS, natural_key
+from .names import CHURN_GROUPS, RING_DEFAULT, natural_key
 from .stats import value_key
 
 # Dimensions that tell the lines of one group and placement apart.
-LINE_DIMS = ("closer", "port", "engine", "flows", "rpc", "payload")
+LINE_DIMS = ("closer", "port", "engine", "flows", "ring", "rpc", "payload")
 
 
 def placements(summary):
@@ -28,7 +28,7 @@ def rows_where(frame, column, predicate):
 
 def _dim_label(dim, value):
     return {"closer": f"{value} closes", "port": f"{value} port", "engine": f"{value} engine",
-            "flows": f"{value} flows", "rpc": f"{value} requests/conn",
+            "flows": f"{value} flows", "ring": f"ring {value}", "rpc": f"{value} requests/conn",
             "payload": f"{value} B"}[dim]
 
 
@@ -44,6 +44,10 @@ def _shown_dims(rows):
     for dim in LINE_DIMS[2:]:
         if dim in rows.columns and rows[dim].nunique() > 1:
             shown.add(dim)
+    # The io_uring rows' default ring features (beside other engines' "")
+    # are no difference worth a word.
+    if "ring" in shown and set(rows["ring"]) <= {"", RING_DEFAULT}:
+        shown.discard("ring")
     return shown
 
 

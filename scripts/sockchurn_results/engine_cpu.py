@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 from .chartdata import rows_where
 from .chartstyle import median_of
 from .engines import file_variants, flows_shown, variant, variant_colors, variant_key, variant_label
-from .names import DEFAULT_DIMS, natural_key
+from .names import DEFAULT_DIMS, RING_DEFAULT, natural_key
 from .stats import value_key
 
 CHART = "cpu-engines"
@@ -39,8 +39,12 @@ def bars(summary, placement, roles):
     rows = summary[(summary["group"] == "tcp") & ~summary["errored"]]
     if "placement" in rows.columns:
         rows = rows[rows["placement"] == placement]
+    # One bar per engine and flows: at one request per connection, the
+    # io_uring engine at its default ring features.
     if "rpc" in rows.columns:
         rows = rows[rows["rpc"].isin(["", DEFAULT_DIMS["rpc"]])]
+    if "ring" in rows.columns:
+        rows = rows[rows["ring"].isin(["", RING_DEFAULT])]
     rows = rows_where(rows, METRIC, math.isfinite)
     if rows.empty:
         return info, []

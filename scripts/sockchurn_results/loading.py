@@ -43,7 +43,7 @@ _RESERVED = frozenset(BASE_COLUMNS) | {"n", "errored", "n_errored", "n_total", "
 _DERIVED_SUFFIXES = ("_min", "_max", "_samples")
 
 # Dimensions shown first, in this order, when present.
-PREFERRED_DIMS = ("closer", "port", "engine", "flows", "rpc", "payload", "placement", "proto")
+PREFERRED_DIMS = ("closer", "port", "engine", "flows", "ring", "rpc", "payload", "placement", "proto")
 
 
 class ResultsError(Exception):

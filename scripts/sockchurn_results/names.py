@@ -4,7 +4,10 @@ sockchurn names are generated from a variant table, e.g.
 ``tcp/reuse_unspec/closer:client/port:bound/payload:64/placement:same/real_time/threads:8``:
 the first segment is the group (tcp, udp, syscall), the second the strategy
 (or the syscall op), then ``key:value`` dimensions, Google Benchmark's time
-flags and ``threads:N``. Names from any other Google Benchmark binary
+flags and ``threads:N``. The dimensions a churn name may carry, in order:
+``engine:``, ``flows:``, ``ring:`` (the io_uring engine's ring features, e.g.
+``ring:defer+fixedbuf``; absent at the default), ``rpc:``, ``closer:``,
+``port:``, ``payload:``, ``placement:``. Names from any other Google Benchmark binary
 (``BM_Foo/8``) parse too: the first segment becomes the group and the plain
 segments become ``args``.
 """
@@ -16,6 +19,11 @@ CHURN_GROUPS = ("tcp", "udp")
 # Dimensions added after the first results were made: a tcp/ or udp/ name
 # without them reads as these values, so old files compare with new ones.
 DEFAULT_DIMS = {"engine": "blocking", "flows": "1", "rpc": "1"}
+# ring: the engines that take ring features (engine:uring); their names
+# without ring: ran the default set (the row's label says which set that
+# was, docs/uring-features.md). Other engines' names get no ring dimension.
+RING_ENGINES = ("uring",)
+RING_DEFAULT = "default"
 TIME_FLAGS = ("real_time", "process_time", "manual_time")
 AGGREGATES = ("mean", "median", "stddev", "cv")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]*)?")
@@ -58,12 +66,21 @@ def parse_name(name):
 
 
 def with_defaults(parsed):
-    """The dims of a parsed name with DEFAULT_DIMS filled in for tcp/udp names."""
+    """The dims of a parsed name with DEFAULT_DIMS filled in for tcp/udp names
+    (and ring:default for an engine in RING_ENGINES)."""
     dims = dict(parsed["dims"])
     if parsed["group"] in CHURN_GROUPS and parsed["strategy"]:
         for key, value in DEFAULT_DIMS.items():
             dims.setdefault(key, value)
+        if dims["engine"] in RING_ENGINES:
+            dims.setdefault("ring", RING_DEFAULT)
     return dims
+
+
+def default_ring(dims):
+    """Whether a name's dims (or a row) ran the default ring features: no
+    ring: dimension, or ring:default."""
+    return dims.get("ring", "") in ("", RING_DEFAULT)
 
 
 def run_key(parsed):

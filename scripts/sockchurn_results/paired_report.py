@@ -35,6 +35,8 @@ def dims_words(name):
             words.append(f"{value} connections per thread")
         elif key == "rpc":
             words.append(f"{value} requests per connection")
+        elif key == "ring":
+            words.append(f"ring features {value}")
         elif key == "port":
             words.append(f"{value} port")
         else:
@@ -51,12 +53,22 @@ def _reuse_and_fresh(ratio):
 
 def describe(ratio, group, placement=False):
     """"tcp reuse_unspec ÷ fresh_linger0, client closes, 1 thread" (and
-    ", placement same" when asked)."""
+    ", placement same" when asked). Two variants of one strategy (a
+    --baseline group) read by the dimensions that differ: "tcp reuse_unspec
+    ring:defer ÷ ring:none, client closes, uring engine, 1 thread"."""
     reuse, fresh = _reuse_and_fresh(ratio)
-    parsed = parse_name(reuse)
+    parsed, base = parse_name(reuse), parse_name(fresh)
     threads = group.get("threads", 1)
-    words = [f"{parsed['group']} {parsed['strategy'] or reuse} ÷ "
-             f"{parse_name(fresh)['strategy'] or fresh}"] + dims_words(reuse)
+    if parsed["strategy"] and parsed["strategy"] == base["strategy"]:
+        ours = [f"{k}:{v}" for k, v in parsed["dims"].items() if base["dims"].get(k) != v]
+        theirs = [f"{k}:{v}" for k, v in base["dims"].items() if parsed["dims"].get(k) != v]
+        same = "/".join([parsed["group"], parsed["strategy"]] +
+                        [f"{k}:{v}" for k, v in parsed["dims"].items() if base["dims"].get(k) == v])
+        words = [f"{parsed['group']} {parsed['strategy']} {' '.join(ours) or reuse} ÷ "
+                 f"{' '.join(theirs) or 'the default'}"] + dims_words(same)
+    else:
+        words = [f"{parsed['group']} {parsed['strategy'] or reuse} ÷ "
+                 f"{base['strategy'] or fresh}"] + dims_words(reuse)
     words.append(f"{threads} thread" + ("" if threads == 1 else "s"))
     if placement and group.get("placement"):
         words.append(f"placement {group['placement']}")

@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .names import DEFAULT_DIMS, GROUPS as GROUP_ORDER
+from .names import DEFAULT_DIMS, GROUPS as GROUP_ORDER, RING_DEFAULT
 from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count, value_key
 
 FORMATS = ("text", "md", "csv")
@@ -314,8 +314,10 @@ def ratio_explanation(metric, reuse="reuse"):
 
 def _dim_columns(results, skip=("port",)):
     """One column per dimension; a dimension that is empty everywhere, or has
-    only its default value (names.DEFAULT_DIMS, e.g. engine blocking), is not shown."""
-    return [col(d, drop_if_empty=True, hide=(DEFAULT_DIMS[d],) if d in DEFAULT_DIMS else ())
+    only its default value (names.DEFAULT_DIMS, e.g. engine blocking; ring
+    default), is not shown."""
+    defaults = {**DEFAULT_DIMS, "ring": RING_DEFAULT}
+    return [col(d, drop_if_empty=True, hide=(defaults[d],) if d in defaults else ())
             for d in results.dims if d not in skip]
 
 

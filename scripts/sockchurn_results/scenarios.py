@@ -15,7 +15,7 @@ Pure: no I/O.
 
 from dataclasses import dataclass, field, replace
 
-from .names import CHURN_GROUPS, parse_name, with_defaults
+from .names import CHURN_GROUPS, default_ring, parse_name, with_defaults
 
 # The roles whose variants a scenario measures, and which ratios it reads:
 # each reuse variant against each fresh one.
@@ -80,7 +80,8 @@ class Scenario:
         dims = with_defaults(parsed)
         if dims.get("section"):
             return False
-        return all(dims.get(k, "") == v for k, v in self.dims(group).items())
+        # A scenario's io_uring client runs the default ring features.
+        return default_ring(dims) and all(dims.get(k, "") == v for k, v in self.dims(group).items())
 
 
 DERIVED = ("the recommendation comes from the paired ratios of exchanges per second (reuse ÷ each "

@@ -83,3 +83,31 @@ def test_split_aggregate(name, expected):
 def test_bad_names(bad):
     with pytest.raises(ValueError):
         parse_name(bad)
+
+
+# ---- ring: the io_uring engine's ring features
+
+RING_NAME = ("tcp/reuse_unspec/engine:uring/flows:16/ring:defer+fixedbuf/closer:client/"
+             "port:ephemeral/payload:64/placement:same/real_time/threads:1")
+
+
+def test_a_ring_dimension_is_parsed_and_kept_whole():
+    from sockchurn_results.names import default_ring, run_key, with_defaults
+    parsed = parse_name(RING_NAME)
+    assert parsed["strategy"] == "reuse_unspec"
+    assert parsed["dims"]["ring"] == "defer+fixedbuf"
+    assert list(parsed["dims"]) == ["engine", "flows", "ring", "closer", "port", "payload",
+                                    "placement"]
+    assert not default_ring(with_defaults(parsed))
+    assert "/ring:defer+fixedbuf/" in run_key(parsed) + "/"
+
+
+def test_an_io_uring_name_without_ring_ran_the_default_and_other_engines_take_none():
+    from sockchurn_results.names import default_ring, run_key, with_defaults
+    uring = parse_name(RING_NAME.replace("/ring:defer+fixedbuf", ""))
+    assert with_defaults(uring)["ring"] == "default" and default_ring(with_defaults(uring))
+    # The default's rows keep their names: the same run as an explicit ring:default.
+    assert run_key(uring) == run_key(parse_name(RING_NAME.replace("defer+fixedbuf", "default")))
+    assert run_key(uring) != run_key(parse_name(RING_NAME))
+    blocking = parse_name("tcp/reuse_unspec/closer:client/port:ephemeral/payload:64/threads:1")
+    assert "ring" not in with_defaults(blocking) and default_ring(with_defaults(blocking))

@@ -236,6 +236,38 @@ def test_roles_come_from_the_binary_or_the_naming_rule(tmp_path, fake):
     assert group["roles"] == {REUSE: "reuse", CLOSE: "fresh"}
 
 
+def test_a_baseline_is_compared_with_every_other_variant_of_its_group(tmp_path, fake):
+    # Two settings of one strategy (roles by strategy cannot tell them apart).
+    plain = "tcp/reuse_unspec/engine:uring/ring:none/closer:client/port:ephemeral"
+    defer = "tcp/reuse_unspec/engine:uring/ring:defer/closer:client/port:ephemeral"
+    fake({plain: {"rate": 20000, "cpu_us": 20}, defer: {"rate": 22000, "cpu_us": 18}})
+    done = paired(tmp_path, "--group", f"{defer},{plain}", "--baseline", plain, "--rounds", "6",
+                  "-o", "out.json")
+    assert done.returncode == 0, done.stderr
+    group = json.loads((tmp_path / "out.json").read_text())["paired"][0]
+    assert group["baseline"] == plain and group["roles"] == {defer: "reuse", plain: "fresh"}
+    rate, cpu = group["ratios"]
+    assert (rate["numerator"], rate["denominator"]) == (defer, plain)
+    assert (cpu["numerator"], cpu["denominator"]) == (plain, defer)
+    assert 1.05 < rate["estimate"] < 1.15 and 1.05 < cpu["estimate"] < 1.17
+    assert done.stdout.startswith("tcp reuse_unspec ring:defer ÷ ring:none, client closes, uring "
+                                  "engine, 1 thread, placement same: 1.1")
+    # A baseline must be in a group, and one a group.
+    done = paired(tmp_path, "--group", f"{defer},{plain}", "--baseline", REUSE, "-o", "b.json")
+    assert done.returncode == 2 and done.stderr.strip() == f"paired: --baseline {REUSE}: in no group"
+    done = paired(tmp_path, "--group", f"{defer},{plain}", "--baseline", plain, "--baseline", defer,
+                  "-o", "b.json")
+    assert done.returncode == 2 and "two baselines" in done.stderr
+
+
+def test_a_payload_above_1024_bytes_is_taken(tmp_path, fake):
+    fake()
+    done = paired(tmp_path, "--group", f"{REUSE},{CLOSE}", "--payload", "65000", "--rounds", "6",
+                  "-o", "out.json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["paired"][0]["payload"] == 65000
+
+
 @pytest.mark.parametrize("args, message", [
     (["--group", GROUP, "--rounds", "3"], "--rounds 3: a 95% interval needs at least 6 pairs"),
     (["--group", GROUP, "--slice-s", "0.01"], "--slice-s 0.01: from 0.05 (the floor) to 60"),

@@ -29,12 +29,23 @@ struct EngineInfo {
   // shows flows only when not 1, so the engine's one-flow rows keep the
   // names they had before it had flows.
   bool names_one_flow;
+  // The ring features (ring:<set>, model/ring_features.hpp): nullptr when
+  // the engine takes none; else "" when this kernel accepts the set, or one
+  // line naming what it refuses.
+  std::string (*ring_refused)(RingFeatures);
   // Builds one client thread's exchanger for any strategy of a protocol it
   // runs (throws std::system_error if its setup fails).
   std::unique_ptr<Exchanger> (*make)(const ExchangeConfig&);
 
   bool runs(Protocol p) const noexcept { return p == Protocol::tcp ? tcp : udp; }
+  bool takes_ring() const noexcept { return ring_refused != nullptr; }
 };
+
+// The ring features `v`'s engine runs with: none for an engine without
+// them; an explicit set as it is (a kernel that refuses it fails the
+// engine's setup, in one line); the default's set (resolved()), or a plain
+// ring where this kernel refuses that set (DEFER_TASKRUN before 6.1).
+RingFeatures ring_used(const Variant& v);
 
 // Every engine, the default (blocking) first.
 std::span<const EngineInfo> engines();

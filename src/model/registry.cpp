@@ -89,6 +89,8 @@ bool Variant::takes_rpc() const { return protocol() == Protocol::tcp && strategy
 
 bool Variant::takes_flows() const { return engine_info(engine).flows; }
 
+bool Variant::takes_ring() const { return engine_info(engine).takes_ring(); }
+
 std::string gap(const Variant& v) {
   const EngineInfo& e = engine_info(v.engine);
   if (!e.runs(v.protocol()))
@@ -134,6 +136,7 @@ std::string Variant::group() const {
   std::string group = std::string(to_string(protocol())) + "/" + std::string(strategy->name);
   if (engine != engines().front().id) group += "/engine:" + std::string(to_string(engine));
   if (takes_flows() && (flows != 1 || engine_info(engine).names_one_flow)) group += "/flows:" + std::to_string(flows);
+  if (takes_ring() && !ring.is_default) group += "/ring:" + to_string(ring);
   if (rpc != 1) group += "/rpc:" + std::to_string(rpc);
   if (strategy->has_closer) group += "/closer:" + std::string(to_string(closer));
   return group;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model/policy.hpp"
+#include "model/ring_features.hpp"
 
 namespace sockchurn {
 
@@ -71,15 +72,20 @@ struct Variant {
   // default, is one exchange per connection). Strategies that end
   // connections, in every engine.
   unsigned rpc = 1;
+  // The ring features of an engine that takes them (the io_uring engine's;
+  // ring:<set>, named only when not the default).
+  RingFeatures ring{};
 
   Protocol protocol() const { return strategy->protocol; }
   bool takes_rpc() const;
   bool takes_flows() const;
+  bool takes_ring() const;
   // The server ends each exchange: the client uses the echo-once port.
   bool server_closes() const { return strategy->has_closer && closer == Closer::server; }
   // "tcp/reuse_unspec/engine:asio/flows:16/rpc:10/closer:client/port:bound":
   // only the dimensions it has; no engine for the blocking one, no rpc at 1,
-  // flows:1 only in an engine whose table row says so (names_one_flow).
+  // flows:1 only in an engine whose table row says so (names_one_flow), no
+  // ring at the default ("tcp/reuse_unspec/engine:uring/flows:16/ring:defer/closer:client/...").
   std::string name() const;
   // The name without the port: the benchmarks the suite runs together in
   // one fresh network namespace.

@@ -4,10 +4,13 @@
 #include <string>
 
 #include "model/exchange.hpp"
+#include "model/ring_features.hpp"
 
 namespace sockchurn {
 
 std::string uring_support() { return "built without liburing (Debian: liburing-dev)"; }
+
+std::string uring_refuses(RingFeatures) { return uring_support(); }
 
 std::unique_ptr<Exchanger> make_uring_exchanger(const ExchangeConfig&) {
   throw std::invalid_argument(uring_support());

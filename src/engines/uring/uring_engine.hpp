@@ -16,6 +16,16 @@
 // IP_BIND_ADDRESS_NO_PORT, IP_LOCAL_PORT_RANGE) and bind (IORING_OP_BIND,
 // kernel 6.11+).
 //
+// The ring's features (ring:<set>, model/ring_features.hpp; the default's
+// set depends on the flows): coop and defer are setup flags; sendzc sends
+// the payload (TCP write, UDP send and send_to) with IORING_OP_SEND_ZC,
+// whose second completion (IORING_CQE_F_NOTIF: the buffer is free) the
+// chain waits for too; fixedbuf registers each flow's two message buffers
+// (flow i: buffers 2i out, 2i+1 in) and writes and reads the TCP payload
+// with WRITE_FIXED / READ_FIXED, sends UDP's connected payload with
+// WRITE_FIXED (a UDP recv stays recvmsg: it needs the source address), and
+// gives sendzc a fixed buffer. docs/uring-features.md has what each did.
+//
 // UDP: the steps after a recv (close, or the disconnect) head the *next*
 // exchange's chain instead of ending this one: a stale datagram must be
 // followed by another recv on the same, still connected socket, and a link
@@ -59,6 +69,8 @@ class UringExchanger final : public FlowExchanger {
   // exchanges (flow 0's: kSlot).
   Ring& ring() noexcept { return ring_; }
   static constexpr unsigned kSlot = 0;
+  // The features the ring runs with (ring_used(), model/engines.hpp).
+  RingFeatures features() const noexcept { return features_; }
 
  private:
   struct Flow;
@@ -82,6 +94,7 @@ class UringExchanger final : public FlowExchanger {
   void settle(Flow& f, const Outcome& o);
 
   std::chrono::milliseconds timeout_;
+  RingFeatures features_;
   Ring ring_;
   std::vector<std::unique_ptr<Flow>> flows_;
   sockaddr_storage unspec_{};

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "model/registry.hpp"
 #include "net/fd.hpp"
 
 namespace sockchurn {
@@ -72,9 +73,67 @@ std::string uring_support() {
   return missing;
 }
 
+unsigned ring_setup_flags(RingFeatures ring) noexcept {
+  unsigned flags = 0;
+  if (ring.has(RingFeature::coop)) flags |= IORING_SETUP_COOP_TASKRUN;
+  if (ring.has(RingFeature::defer)) flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+  return flags;
+}
+
+std::string setup_flag_names(unsigned flags) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {IORING_SETUP_COOP_TASKRUN, "IORING_SETUP_COOP_TASKRUN"},
+      {IORING_SETUP_SINGLE_ISSUER, "IORING_SETUP_SINGLE_ISSUER"},
+      {IORING_SETUP_DEFER_TASKRUN, "IORING_SETUP_DEFER_TASKRUN"},
+  };
+  std::string out;
+  for (const auto& [flag, name] : kNames)
+    if ((flags & flag) != 0) {
+      out += (out.empty() ? "" : "|") + std::string(name);
+      flags &= ~flag;
+    }
+  if (flags != 0) out += (out.empty() ? "" : "|") + std::to_string(flags);
+  return out.empty() ? "0" : out;
+}
+
+std::string uring_refuses(RingFeatures ring) {
+  if (ring.is_default) {
+    // The default's sets, for each protocol at one flow and at many.
+    for (const Protocol p : {Protocol::tcp, Protocol::udp})
+      for (const unsigned flows : {1U, 2U})
+        if (std::string refused = uring_refuses(ring.resolved(p, flows)); !refused.empty()) return refused;
+    return "";
+  }
+  if (std::string missing = uring_support(); !missing.empty()) return missing;
+  const RingFeatures used = ring;
+  const std::string label = "ring:" + to_string(ring) + ": ";
+  const unsigned flags = ring_setup_flags(used);
+  io_uring probe_ring{};
+  if (const int rc = io_uring_queue_init(2, &probe_ring, flags); rc < 0)
+    return label + "io_uring_queue_init(" + setup_flag_names(flags) + "): " + errno_name(-rc) +
+           " (COOP_TASKRUN: kernel 5.19+; SINGLE_ISSUER|DEFER_TASKRUN: 6.1+)";
+  std::string refused;
+  if (used.has(RingFeature::sendzc)) {
+    io_uring_probe* probe = io_uring_get_probe_ring(&probe_ring);
+    if (probe == nullptr || io_uring_opcode_supported(probe, IORING_OP_SEND_ZC) == 0)
+      refused = label + "io_uring lacks IORING_OP_SEND_ZC (kernel 6.0+)";
+    if (probe != nullptr) io_uring_free_probe(probe);
+  }
+  if (refused.empty() && used.has(RingFeature::fixedbuf)) {
+    static unsigned char page[64];
+    const iovec one{page, sizeof page};
+    if (const int rc = io_uring_register_buffers(&probe_ring, &one, 1); rc < 0)
+      refused = label + "io_uring_register_buffers: " + errno_name(-rc) + " (RLIMIT_MEMLOCK?)";
+  }
+  io_uring_queue_exit(&probe_ring);
+  return refused;
+}
+
 Ring::Ring(unsigned entries, unsigned flags) : entries_(entries) {
   if (const int rc = io_uring_queue_init(entries, &ring_, flags); rc < 0)
-    throw std::system_error(-rc, std::generic_category(), "io_uring_queue_init" + refusal_hint(-rc));
+    throw std::system_error(-rc, std::generic_category(),
+                            "io_uring_queue_init" + (flags != 0 ? "(" + setup_flag_names(flags) + ")" : std::string()) +
+                                refusal_hint(-rc));
   results_.reserve(entries);
 }
 
@@ -104,6 +163,9 @@ std::span<const int> Ring::run(std::chrono::milliseconds timeout) {
     io_uring_cqe* cqe = nullptr;
     io_uring_for_each_cqe(&ring_, head, cqe) {
       ++seen;
+      // A SEND_ZC's notification (its buffer is free) carries its
+      // user_data too; it is no result, and may come after its batch.
+      if ((cqe->flags & IORING_CQE_F_NOTIF) != 0) continue;
       const std::uint64_t index = io_uring_cqe_get_data64(cqe);
       if (index < count && results_[index] == kPending) {
         results_[index] = cqe->res;
@@ -141,6 +203,11 @@ void Ring::cancel_slot(unsigned slot, std::uint64_t tag) {
   io_uring_sqe& sqe = prepare();
   io_uring_prep_cancel_fd(&sqe, static_cast<int>(slot), IORING_ASYNC_CANCEL_FD_FIXED | IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(&sqe, tag);
+}
+
+void Ring::register_buffers(std::span<const iovec> buffers) {
+  if (const int rc = io_uring_register_buffers(&ring_, buffers.data(), static_cast<unsigned>(buffers.size())); rc < 0)
+    throw std::system_error(-rc, std::generic_category(), "io_uring_register_buffers");
 }
 
 void Ring::register_sparse_files(unsigned slots) {

@@ -5,6 +5,7 @@
 
 #include <liburing.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 #include <chrono>
@@ -12,6 +13,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include "model/ring_features.hpp"
 
 namespace sockchurn {
 
@@ -22,6 +25,19 @@ namespace sockchurn {
 // and sparse direct-descriptor tables.
 std::string uring_support();
 
+// The io_uring_setup flags of a ring with `ring`'s features (coop, defer;
+// the others are opcodes and registrations, uring_engine.cpp).
+unsigned ring_setup_flags(RingFeatures ring) noexcept;
+// "IORING_SETUP_SINGLE_ISSUER|IORING_SETUP_DEFER_TASKRUN"; "0" for none.
+std::string setup_flag_names(unsigned flags);
+
+// "" when this kernel runs a ring with `ring`'s features (after
+// uring_support()), else one line naming what it refuses: setup flags it
+// rejects ("ring:defer: io_uring_queue_init(IORING_SETUP_SINGLE_ISSUER|
+// IORING_SETUP_DEFER_TASKRUN): EINVAL (kernel 6.1+)"), an opcode it lacks
+// (IORING_OP_SEND_ZC), buffers it does not register.
+std::string uring_refuses(RingFeatures ring);
+
 // Each submission ends when all its operations have completed, or after this
 // long: then what is still running is cancelled.
 inline constexpr std::chrono::milliseconds kRingTimeout{5000};
@@ -29,8 +45,8 @@ inline constexpr std::chrono::milliseconds kRingTimeout{5000};
 class Ring {
  public:
   // io_uring_queue_init(entries, flags). Throws std::system_error naming the
-  // call, with errno and, when the kernel refuses io_uring, the
-  // kernel.io_uring_disabled setting.
+  // call and its flags, with errno and, when the kernel refuses io_uring,
+  // the kernel.io_uring_disabled setting.
   explicit Ring(unsigned entries = 64, unsigned flags = 0);
   ~Ring();
   Ring(const Ring&) = delete;
@@ -53,10 +69,11 @@ class Ring {
 
   // Many chains in flight (the engine's flows): submits what is prepared in
   // one io_uring_enter, waiting up to `timeout` for at least `wait`
-  // completions, and calls on(user_data, res) for every completion there is (the caller
-  // tags its SQEs with io_uring_sqe_set_data64 after prepare()). Returns how
-  // many it reaped (0: the timeout). Throws std::system_error if
-  // io_uring_enter itself fails.
+  // completions, and calls on(user_data, res, flags) for every completion
+  // there is (the caller tags its SQEs with io_uring_sqe_set_data64 after
+  // prepare(); flags: IORING_CQE_F_MORE on a SEND_ZC's result, whose
+  // IORING_CQE_F_NOTIF completion follows). Returns how many it reaped (0:
+  // the timeout). Throws std::system_error if io_uring_enter itself fails.
   template <typename OnCompletion>
   unsigned submit_and_reap(unsigned wait, std::chrono::nanoseconds timeout, OnCompletion&& on) {
     prepared_ = 0;
@@ -68,7 +85,7 @@ class Ring {
     io_uring_cqe* cqe = nullptr;
     io_uring_for_each_cqe(&ring_, head, cqe) {
       ++seen;
-      on(io_uring_cqe_get_data64(cqe), cqe->res);
+      on(io_uring_cqe_get_data64(cqe), cqe->res, cqe->flags);
     }
     io_uring_cq_advance(&ring_, seen);
     if (seen == 0 && rc < 0 && rc != -ETIME && rc != -EINTR) throw_enter_error(rc);
@@ -83,6 +100,11 @@ class Ring {
   // descriptors (replaces none: call once). Throws std::system_error.
   void register_sparse_files(unsigned slots);
   unsigned file_slots() const noexcept { return file_slots_; }
+
+  // io_uring_register_buffers: buffer i is `buffers[i]` (READ_FIXED,
+  // WRITE_FIXED and SEND_ZC's fixed buffer name it by i). The memory must
+  // outlive the ring. Throws std::system_error.
+  void register_buffers(std::span<const iovec> buffers);
 
   io_uring* raw() noexcept { return &ring_; }
 
