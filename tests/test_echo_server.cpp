@@ -452,12 +452,27 @@ class EchoServerCost : public ::testing::Test {
  protected:
   static constexpr int kExchanges = 1000;
 
-  // The server's system calls per exchange over kExchanges calls of `exchange`.
+  // The server's system calls per exchange over kExchanges calls of
+  // `exchange`: the least of three servers' counts. Another process on the
+  // CPU only adds calls (the server finds nothing to read and waits in
+  // epoll_wait more often: CI on a busy machine saw 3.66 per UDP datagram),
+  // so the least count is the one nearest the server's own.
   double per_exchange(const echo::Config& cfg, const std::function<int(const echo::Ports&)>& exchange) {
 #ifdef SOCKCHURN_SANITIZED
     skipped_ = "a sanitizer build: the server's order of calls is not the Release build's";
     return 0;
 #endif
+    double least = 0;
+    for (int attempt = 0; attempt < 3 && skipped_.empty(); ++attempt) {
+      const double per = per_exchange_once(cfg, exchange);
+      least = attempt == 0 ? per : std::min(least, per);
+    }
+    std::printf("[ report   ] %.2f server system calls per exchange (the least of three)\n", least);
+    RecordProperty("syscalls_per_exchange", std::to_string(least));
+    return least;
+  }
+
+  double per_exchange_once(const echo::Config& cfg, const std::function<int(const echo::Ports&)>& exchange) {
     std::string why_not;
     std::optional<sockchurn::SyscallCounter> counter = sockchurn::SyscallCounter::open(why_not);
     if (!counter) {
@@ -481,10 +496,7 @@ class EchoServerCost : public ::testing::Test {
     client.join();
     ::sched_setaffinity(0, sizeof saved, &saved);
     EXPECT_EQ(error_name(failure), "ok");
-    const double per = static_cast<double>(calls) / kExchanges;
-    RecordProperty("syscalls_per_exchange", std::to_string(per));
-    std::printf("[ report   ] %.2f server system calls per exchange\n", per);
-    return per;
+    return static_cast<double>(calls) / kExchanges;
   }
 
   std::string skipped_;
