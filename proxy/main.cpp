@@ -4,20 +4,13 @@
 // it with status 0.
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
-#include <exception>
-#include <iostream>
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-
 #include "backend.hpp"
 #include "process/flags.hpp"
+#include "process/server_main.hpp"
 #include "proxy_server.hpp"
 
 namespace {
@@ -124,45 +117,11 @@ void print_stats(const sockchurn::proxy::Stats& s) {
 int main(int argc, char** argv) {
   Options opt;
   const sockchurn::Flags flags = flag_table(opt);
-  try {
-    flags.parse(argc, argv);
-    if (!opt.help && opt.cfg.backend.empty()) throw sockchurn::UsageError("--backend HOST:PORT is required");
-  } catch (const sockchurn::UsageError& e) {
-    std::fprintf(stderr, "sockchurn-proxy: %s (see --help)\n", e.what());
-    return 2;
-  }
-  if (opt.help) {
-    std::fputs((kAbout + flags.help() + kExit).c_str(), stdout);
-    return 0;
-  }
-  std::signal(SIGPIPE, SIG_IGN);
-
-  std::unique_ptr<sockchurn::proxy::Server> server;
-  try {
-    server = std::make_unique<sockchurn::proxy::Server>(opt.cfg);
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "sockchurn-proxy: %s (see --help)\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sockchurn-proxy: %s\n", e.what());
-    return 1;
-  }
-
-  // Before the ready line, so that a parent's SIGTERM always stops us cleanly.
-  boost::asio::signal_set signals(server->context(), SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) server->stop();
-  });
-
-  std::cout << sockchurn::proxy::ready_line(server->port(), opt.cfg) << std::endl;
-
-  int status = 0;
-  try {
-    server->run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sockchurn-proxy: %s\n", e.what());
-    status = 1;
-  }
-  if (opt.stats) print_stats(server->stats());
-  return status;
+  const sockchurn::ServerMain m{"sockchurn-proxy", flags, std::string(kAbout) + flags.help() + kExit, [&opt] {
+                                  if (opt.cfg.backend.empty()) throw sockchurn::UsageError("--backend HOST:PORT is required");
+                                }};
+  if (const auto status = sockchurn::parse_server_flags(m, argc, argv, opt.help)) return *status;
+  return sockchurn::run_server<sockchurn::proxy::Server>(
+      m.program, opt.cfg, [&opt](auto& server) { return sockchurn::proxy::ready_line(server.port(), opt.cfg); },
+      opt.stats, [](auto& server) { print_stats(server.stats()); });
 }

@@ -3,23 +3,17 @@
 // nothing else on stdout; SIGINT or SIGTERM end it with status 0.
 #include <algorithm>
 #include <cmath>
-#include <csignal>
+#include <cstdint>
 #include <cstdio>
-#include <exception>
-#include <iostream>
 #include <limits>
-#include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-
 #include "echo_server.hpp"
 #include "process/flags.hpp"
+#include "process/server_main.hpp"
 
 namespace {
 
@@ -116,59 +110,23 @@ sockchurn::Flags flag_table(Options& o) {
   return f;
 }
 
+void print_stats(const sockchurn::echo::Stats& s) {
+  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::fprintf(stderr,
+               "sockchurn-echo: stats accepted=%llu active=%llu refused=%llu closed_idle=%llu closed_slow=%llu "
+               "udp_datagrams=%llu udp_oversized=%llu accept_errors=%llu\n",
+               u(s.accepted), u(s.active), u(s.refused), u(s.closed_idle), u(s.closed_slow), u(s.udp_datagrams),
+               u(s.udp_oversized), u(s.accept_errors));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options opt;
   const sockchurn::Flags flags = flag_table(opt);
-  try {
-    flags.parse(argc, argv);
-  } catch (const sockchurn::UsageError& e) {
-    std::fprintf(stderr, "sockchurn-echo: %s (see --help)\n", e.what());
-    return 2;
-  }
-  if (opt.help) {
-    std::fputs((kAbout + flags.help() + kExit).c_str(), stdout);
-    return 0;
-  }
-  std::signal(SIGPIPE, SIG_IGN);
-
-  std::unique_ptr<sockchurn::echo::Server> server;
-  try {
-    server = std::make_unique<sockchurn::echo::Server>(opt.cfg);
-  } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "sockchurn-echo: %s (see --help)\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sockchurn-echo: %s\n", e.what());
-    return 1;
-  }
-
-  // Before the ready line, so that a parent's SIGTERM always stops us cleanly.
-  boost::asio::signal_set signals(server->context(), SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (!ec) server->stop();
-  });
-
-  std::cout << sockchurn::ready_line(server->ports()) << std::endl;
-
-  int status = 0;
-  try {
-    server->run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sockchurn-echo: %s\n", e.what());
-    status = 1;
-  }
-  if (opt.stats) {
-    const auto s = server->stats();
-    std::fprintf(stderr,
-                 "sockchurn-echo: stats accepted=%llu active=%llu refused=%llu closed_idle=%llu closed_slow=%llu udp_datagrams=%llu "
-                 "udp_oversized=%llu accept_errors=%llu\n",
-                 static_cast<unsigned long long>(s.accepted), static_cast<unsigned long long>(s.active),
-                 static_cast<unsigned long long>(s.refused), static_cast<unsigned long long>(s.closed_idle),
-                 static_cast<unsigned long long>(s.closed_slow),
-                 static_cast<unsigned long long>(s.udp_datagrams), static_cast<unsigned long long>(s.udp_oversized),
-                 static_cast<unsigned long long>(s.accept_errors));
-  }
-  return status;
+  const sockchurn::ServerMain m{"sockchurn-echo", flags, std::string(kAbout) + flags.help() + kExit, nullptr};
+  if (const auto status = sockchurn::parse_server_flags(m, argc, argv, opt.help)) return *status;
+  return sockchurn::run_server<sockchurn::echo::Server>(
+      m.program, opt.cfg, [](auto& server) { return sockchurn::ready_line(server.ports()); }, opt.stats,
+      [](auto& server) { print_stats(server.stats()); });
 }
