@@ -19,6 +19,7 @@
 #include "backend.hpp"
 #include "process/flags.hpp"
 #include "proxy_server.hpp"
+#include "strategy_list.hpp"
 
 namespace {
 
@@ -45,6 +46,7 @@ struct Options {
   Config cfg;
   bool stats = false;
   bool help = false;
+  bool list_strategies = false;
 };
 
 std::chrono::milliseconds seconds_flag(const char* flag, std::string_view v) {
@@ -103,6 +105,9 @@ sockchurn::Flags flag_table(Options& o) {
              "bound on a backend connect, exchange and FIN wait;\nover it the client gets 504 (default 10)",
              [&o](std::string_view v) { o.cfg.backend_timeout = seconds_flag("--backend-timeout", v); })
       .toggle("--stats", "print counters on stderr at exit", [&o] { o.stats = true; })
+      .toggle("--list-strategies",
+              "print the backend strategies as JSON (name, role,\nhow a connection ends) and exit",
+              [&o] { o.list_strategies = true; })
       .toggle("--help", "this text", [&o] { o.help = true; })
       .alias("-h", "--help");
   return f;
@@ -126,13 +131,17 @@ int main(int argc, char** argv) {
   const sockchurn::Flags flags = flag_table(opt);
   try {
     flags.parse(argc, argv);
-    if (!opt.help && opt.cfg.backend.empty()) throw sockchurn::UsageError("--backend HOST:PORT is required");
+    if (!opt.help && !opt.list_strategies && opt.cfg.backend.empty()) throw sockchurn::UsageError("--backend HOST:PORT is required");
   } catch (const sockchurn::UsageError& e) {
     std::fprintf(stderr, "sockchurn-proxy: %s (see --help)\n", e.what());
     return 2;
   }
   if (opt.help) {
     std::fputs((kAbout + flags.help() + kExit).c_str(), stdout);
+    return 0;
+  }
+  if (opt.list_strategies) {
+    std::fputs(sockchurn::proxy::strategy_list_json().c_str(), stdout);
     return 0;
   }
   std::signal(SIGPIPE, SIG_IGN);
