@@ -11,6 +11,7 @@
 #include <string>
 
 #include "exchange_floor.hpp"
+#include "group_list.hpp"
 #include "model/engines.hpp"
 #include "model/exchange.hpp"
 #include "observe/syscall_counter.hpp"
@@ -151,7 +152,7 @@ void run_exchanges(benchmark::State& state, Bench& b, const Setup& setup) {
 // not compile or selects nothing.
 struct Selected {
   PortNeeds needs;
-  std::vector<std::string> groups;
+  std::vector<SelectedGroup> groups;
 };
 
 Selected select(const Options& opt, const std::vector<Setup>& setups) {
@@ -163,8 +164,10 @@ Selected select(const Options& opt, const std::vector<Setup>& setups) {
     if (!selection.any(s, opt.threads)) continue;
     chosen.push_back(&s);
     out.needs.add(s.variant);
-    if (std::find(out.groups.begin(), out.groups.end(), s.variant.group_regex()) == out.groups.end())
-      out.groups.push_back(s.variant.group_regex());
+    const std::string regex = s.variant.group_regex();
+    auto g = std::find_if(out.groups.begin(), out.groups.end(), [&](const SelectedGroup& x) { return x.regex == regex; });
+    if (g == out.groups.end()) g = out.groups.insert(out.groups.end(), SelectedGroup{regex, s.variant, {}});
+    g->benchmarks.push_back(s.name);
   }
   if (out.groups.empty()) throw UsageError("--benchmark_filter: '" + filter + "' selects no benchmark");
   check_ring(opt, chosen);
@@ -201,7 +204,9 @@ int churn_main(int argc, char** argv, Protocol protocol) {
     return 2;
   }
   if (b.opt.list_groups) {
-    for (const std::string& g : selected.groups) std::printf("%s\n", g.c_str());
+    if (b.opt.json) std::fputs(group_list_json(protocol, b.opt, selected.groups).c_str(), stdout);
+    else
+      for (const SelectedGroup& g : selected.groups) std::printf("%s\n", g.regex.c_str());
     return 0;
   }
   if (!listing) {

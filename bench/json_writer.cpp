@@ -49,6 +49,11 @@ JsonArray& JsonArray::push(const JsonObject& item) {
   return *this;
 }
 
+JsonArray& JsonArray::push_raw(std::string_view json) {
+  items_.emplace_back(json);
+  return *this;
+}
+
 std::string JsonArray::str(bool one_a_line, int indent) const {
   if (items_.empty()) return "[]";
   const std::string pad(static_cast<std::size_t>(indent), ' ');

@@ -48,6 +48,12 @@ class JsonObject {
 class JsonArray {
  public:
   JsonArray& push(const JsonObject& item);
+  JsonArray& push(std::string_view item) { return push_raw(json_string(item)); }
+  template <typename T>
+    requires std::integral<T> && (!std::is_same_v<T, bool>)
+  JsonArray& push(T item) { return push_raw(std::to_string(item)); }
+  // `json` must be valid JSON text.
+  JsonArray& push_raw(std::string_view json);
   bool empty() const noexcept { return items_.empty(); }
   // One item a line when `one_a_line` (items indented by `indent` spaces).
   std::string str(bool one_a_line = false, int indent = 2) const;

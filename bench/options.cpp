@@ -98,7 +98,12 @@ Flags option_table(Options& o) {
               "print the strategy groups (one benchmark-name regex a line,\n"
               "e.g. ^tcp/fresh_close/closer:client/) that scripts/bench runs\n"
               "each in a fresh network namespace, after checking every flag",
-              [&o] { o.list_groups = true; });
+              [&o] { o.list_groups = true; })
+      .toggle("--json",
+              "with --list-groups: one JSON document instead, with every\n"
+              "group's strategy, role and dimensions, every strategy's\n"
+              "policy and capabilities, and the engines (docs/design.md)",
+              [&o] { o.json = true; });
   return f;
 }
 
@@ -121,6 +126,7 @@ void check_descriptors(const Options& o) {
 Options parse_options(int& argc, char** argv, Protocol protocol) {
   Options o;
   option_table(o).parse(argc, argv, Flags::Unknown::keep);
+  if (o.json && !o.list_groups) throw UsageError("--json: only with --list-groups");
   check_descriptors(o);
   if (protocol == Protocol::udp)
     for (std::size_t p : o.payloads)

@@ -38,6 +38,9 @@ struct Options {
   int stall_timeout_s = 20;
   std::uint64_t max_errors = 0;
   bool list_groups = false;
+  // With list_groups: the groups, strategies, dimensions and engines as one
+  // JSON document (group_list.hpp) instead of one regex a line.
+  bool json = false;
   // Count each benchmark thread's system calls (raw_syscalls tracepoint):
   // it slows every system call of the counted threads, so not by default.
   bool count_syscalls = false;

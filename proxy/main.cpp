@@ -12,6 +12,7 @@
 #include "process/flags.hpp"
 #include "process/server_main.hpp"
 #include "proxy_server.hpp"
+#include "strategy_list.hpp"
 
 namespace {
 
@@ -38,6 +39,7 @@ struct Options {
   Config cfg;
   bool stats = false;
   bool help = false;
+  bool list_strategies = false;
 };
 
 std::chrono::milliseconds seconds_flag(const char* flag, std::string_view v) {
@@ -96,6 +98,9 @@ sockchurn::Flags flag_table(Options& o) {
              "bound on a backend connect, exchange and FIN wait;\nover it the client gets 504 (default 10)",
              [&o](std::string_view v) { o.cfg.backend_timeout = seconds_flag("--backend-timeout", v); })
       .toggle("--stats", "print counters on stderr at exit", [&o] { o.stats = true; })
+      .toggle("--list-strategies",
+              "print the backend strategies as JSON (name, role,\nhow a connection ends) and exit",
+              [&o] { o.list_strategies = true; })
       .toggle("--help", "this text", [&o] { o.help = true; })
       .alias("-h", "--help");
   return f;
@@ -118,9 +123,14 @@ int main(int argc, char** argv) {
   Options opt;
   const sockchurn::Flags flags = flag_table(opt);
   const sockchurn::ServerMain m{"sockchurn-proxy", flags, std::string(kAbout) + flags.help() + kExit, [&opt] {
-                                  if (opt.cfg.backend.empty()) throw sockchurn::UsageError("--backend HOST:PORT is required");
+                                  if (!opt.list_strategies && opt.cfg.backend.empty())
+                                    throw sockchurn::UsageError("--backend HOST:PORT is required");
                                 }};
   if (const auto status = sockchurn::parse_server_flags(m, argc, argv, opt.help)) return *status;
+  if (opt.list_strategies) {
+    std::fputs(sockchurn::proxy::strategy_list_json().c_str(), stdout);
+    return 0;
+  }
   return sockchurn::run_server<sockchurn::proxy::Server>(
       m.program, opt.cfg, [&opt](auto& server) { return sockchurn::proxy::ready_line(server.port(), opt.cfg); },
       opt.stats, [](auto& server) { print_stats(server.stats()); });

@@ -36,13 +36,12 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-import sockchurn_results as sr  # noqa: E402
-from sockchurn_results import paired_report  # noqa: E402
-from sockchurn_results.section_report import conntrack_report, tw_reuse_report  # noqa: E402
+import sockchurn_results as sr
+from sockchurn_results import paired_report
+from sockchurn_results.section_report import conntrack_report, tw_reuse_report
 
 METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
            "p50_us", "p99_us", "real_time_ns", "cpu_time_ns")

@@ -12,10 +12,9 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sockchurn_results import profile as pr  # noqa: E402
-from sockchurn_results.jsonfile import read_text  # noqa: E402
+from sockchurn_results import profile as pr
+from sockchurn_results.jsonfile import read_text
 
 PROG = "compare_profile.py"
 

@@ -27,11 +27,10 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sockchurn_results.loading import ResultsError, parse_paired  # noqa: E402
-from sockchurn_results import jsonfile  # noqa: E402
-from sockchurn_results.roles import CONTEXT_KEY, RolesError, merge_roles  # noqa: E402
+from sockchurn_results.loading import ResultsError, parse_paired
+from sockchurn_results import jsonfile
+from sockchurn_results.roles import CONTEXT_KEY, RolesError, merge_roles
 
 PROG = "merge_results.py"
 

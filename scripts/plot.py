@@ -21,15 +21,13 @@ Prints the files it wrote.
 
 import argparse
 import math
-import os
 import re
 import sys
 import textwrap
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

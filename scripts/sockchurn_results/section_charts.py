@@ -11,7 +11,8 @@ import math
 import matplotlib.pyplot as plt
 
 from .chartstyle import median_of, thousands
-from .sections import CONNTRACK, TW_REUSE, conntrack_states, conntrack_table, has_section, tw_reuse_table
+from .sections import (CONNTRACK, TW_REUSE, conntrack_states, conntrack_table, has_section, section_strategies,
+                       tw_reuse_table)
 
 OFF_ON_COLORS = {"off": "#1f77b4", "on": "#d62728"}
 STATE_COLORS = {"TIME_WAIT": "#ff7f0e", "CLOSE": "#2ca02c", "ESTABLISHED": "#1f77b4", "SYN_SENT": "#9467bd",
@@ -52,7 +53,7 @@ def tw_reuse_chart(results, save, provenance):
         ax.set_ylabel(ylabel)
         ax.grid(axis="x", visible=False)
     errored = int((table["n_errored"] > 0).sum())
-    caption = (f"Bars: {median_of(list(table['n']))} of each variant (tcp/fresh_close, client closes, 1 thread, "
+    caption = (f"Bars: {median_of(list(table['n']))} of each variant ({section_strategies(results, TW_REUSE)}, client closes, 1 thread, "
                f"veth pair, 1,000 ephemeral ports); error bars: min-max over the repetitions."
                + "\nTIME_WAIT: the sockets that the repetition's own connections left (0 when none completed, "
                "though the ports stay taken by earlier runs')"

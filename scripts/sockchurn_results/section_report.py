@@ -1,7 +1,7 @@
 """Text tables of the suite's extra sections (compare.py --table tw_reuse|conntrack)."""
 
 from .report import Table, col
-from .sections import conntrack_states, conntrack_table, tw_reuse_table
+from .sections import TW_REUSE, conntrack_states, conntrack_table, section_strategies, tw_reuse_table
 
 
 def tw_reuse_report(results):
@@ -12,7 +12,8 @@ def tw_reuse_report(results):
                col("time_wait", "TIME_WAIT", "count"),
                col("eaddrnotavail_per_s", "EADDRNOTAVAIL/s", "rate"),
                col(("eaddrnotavail_per_s_min", "eaddrnotavail_per_s_max"), "min-max", "numrange")]
-    return Table("tw_reuse section: tcp/fresh_close, client closes, 1 thread, veth (median over repetitions)",
+    return Table(f"tw_reuse section: {section_strategies(results, TW_REUSE)}, client closes, 1 thread, veth "
+                 "(median over repetitions)",
                  frame, columns,
                  explanation="exchanges/s of an errored repetition (no exchange completed) counts as 0; "
                              "EADDRNOTAVAIL/s: failed connect()s per second (no free local port).")

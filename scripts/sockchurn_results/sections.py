@@ -72,6 +72,14 @@ def _rate_of_repetition(row):
     return math.nan
 
 
+def section_strategies(results, name):
+    """"tcp/<strategy>" of each strategy the section's rows measured, file
+    order, joined by ", " (what its captions name; the section picks its
+    strategies from the registry by role and policy)."""
+    rows = _iterations(results, name)
+    return ", ".join(dict.fromkeys(f"{g}/{s}" for g, s in zip(rows["group"], rows["strategy"]))) or "no rows"
+
+
 def tw_reuse_table(results):
     """One row per tw_reuse variant (file order): variant (its dimensions,
     "tw_reuse=1, tw_reuse_delay_ms=100"), n and n_errored repetitions, and

@@ -375,6 +375,8 @@ def test_collect_draw_and_redraw(run_script, tmp_path):
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in again.iterdir()) == [n for n in names if n != "profile.json"]
     assert (again / "report.md").read_text() == (out / "report.md").read_text()
+    for svg in out.glob("*.svg"):  # reproducible: redrawn, the same bytes
+        assert (again / svg.name).read_bytes() == svg.read_bytes(), svg.name
     r = run_script("compare_profile.py", out / "profile.json", out / "profile.json")
     assert r.returncode == 0, r.stderr
     assert "port search" in r.stdout and "+0.00" in r.stdout

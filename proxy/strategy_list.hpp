@@ -1,0 +1,15 @@
+// sockchurn-proxy --list-strategies: its backend strategies as data for the
+// proxy section (scripts/proxy_section), each with its role from the
+// strategy registry and how its connections end, so the section picks and
+// pairs them by role and capability, never by name.
+#pragma once
+
+#include <string>
+
+namespace sockchurn::proxy {
+
+// One JSON document: {"strategy_roles": "NAME=ROLE,...", "strategies": [{"name",
+// "role", "ends_with" (fin, rst, rst_unless_peer_fin), "keep_alive", "what"}, ...]}.
+std::string strategy_list_json();
+
+}  // namespace sockchurn::proxy
