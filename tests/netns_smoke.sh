@@ -29,6 +29,16 @@ trap 'rm -rf "$work"' EXIT
 # may still be in them (a namespace with a process in it, and its veth end,
 # live on even after `ip netns del`).
 record_inodes='stat -L -c %i /run/netns/$0-srv /run/netns/$0-cli > '"$work"'/inodes'
+# A process's start time (clock ticks since boot, /proc/PID/stat field 22).
+start_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+# Each case marks when it starts: only a process started since can be the
+# run's leftover. (The kernel reuses a freed namespace's inode number, so an
+# older process that another test put in a namespace created after the run's
+# ended could otherwise match: CI saw a Python test's worker "in a namespace
+# of the run".)
+# (/proc/self is sed's own process here: it started just now.)
+mark_start() { case_start=$(sed 's/.*) //' /proc/self/stat | cut -d' ' -f20); }
+case_start=0
 check_gone() {
   local prefix=$1 what=$2 ino pid
   if ip netns list | grep -qE "^$prefix-(srv|cli)( |$)"; then
@@ -39,6 +49,7 @@ check_gone() {
   for ino in $(cat "$work/inodes"); do
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
       [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$ino" ] &&
+        [ "$(start_of "$pid")" -ge "$case_start" ] 2>/dev/null &&
         fail "$what: process $pid ($(cat /proc/$pid/comm 2>/dev/null)) is still in a namespace of the run"
     done
   done
@@ -48,6 +59,7 @@ check_gone() {
 # 1. TCP and UDP, one strategy each, IPv4 and IPv6.
 run_bench() {
   local binary=$1 filter=$2 family=$3 prefix=sockchurn-smoke-$$-$1${3:+-v6} status
+  mark_start
   "$netns" --name="$prefix" --echo-binary="$bin/sockchurn-echo" $family -- sh -c "$record_inodes"' && exec "$@"' \
     "$prefix" "$bin/$binary" --server={server} --server-once-port={server_once_port} --threads=1 \
     --benchmark_min_time=0.01 --benchmark_filter="$filter" --benchmark_format=console --benchmark_color=false \
@@ -68,6 +80,7 @@ run_bench tcp_churn '^tcp/fresh_linger0/closer:client/' --ipv6
 # 2. Forced failures: each must leave nothing behind.
 expect_status() {
   local want=$1 what=$2 prefix=$3; shift 3
+  mark_start
   "$@" >"$work/out" 2>&1
   local status=$?
   if [ "$status" -ne "$want" ]; then fail "$what: exit status $status, expected $want"; cat "$work/out"
@@ -84,6 +97,7 @@ expect_status 1 "echo server that cannot start" "$p" \
   "$netns" --name="$p" --echo-binary=/bin/false -- true
 expect_status 1 "a sysctl that does not exist" "$p" \
   "$netns" --name="$p" --echo-binary="$bin/sockchurn-echo" --sysctl net.ipv4.no_such_sysctl=1 -- true
+mark_start
 "$netns" --name="$p" --echo-binary="$bin/sockchurn-echo" --delay=1 -- sh -c "$record_inodes" "$p" >"$work/out" 2>&1
 status=$?
 if [ $status -eq 0 ]; then echo "ok: --delay=1 (netem available)"
@@ -97,6 +111,7 @@ check_gone "$p" "--delay=1"
 # would find it.)
 for sig in TERM INT; do
   p=sockchurn-smoke-$$-$sig
+  mark_start
   env --default-signal=INT "$netns" --name="$p" --echo-binary="$bin/sockchurn-echo" -- \
     sh -c "$record_inodes"' && echo $$ > '"$work"'/cmd_pid && exec sleep 60' "$p" >"$work/out" 2>&1 &
   pid=$!
