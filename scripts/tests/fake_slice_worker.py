@@ -88,9 +88,12 @@ def main():
     # The echo server's stand-in: a child in the worker's process group.
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     if config.get("log_dir"):
-        with open(os.path.join(config["log_dir"], f"{os.getpid()}.json"), "w") as f:
+        # Written whole, then renamed: a test polling the folder never reads half a file.
+        path = os.path.join(config["log_dir"], f"{os.getpid()}.json")
+        with open(path + ".part", "w") as f:
             json.dump({"argv": sys.argv, "pid": os.getpid(), "child": child.pid,
                        "pgid": os.getpgid(0), "netns": os.readlink("/proc/self/ns/net")}, f)
+        os.replace(path + ".part", path)
     signal.signal(signal.SIGTERM, lambda *_: (child.kill(), sys.exit(143)))
     if me.get("error_at_start"):
         child.kill()

@@ -179,12 +179,19 @@ def test_sigint_stops_every_worker_and_writes_what_was_measured(tmp_path, fake):
                "--rounds", "500", "-o", "out.json"] + ([] if NETNS else ["--no-netns"])
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(worker_logs(logs)) < 3:
-        time.sleep(0.1)
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(worker_logs(logs)) < 3:
+            time.sleep(0.1)
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        # A failure above must not leave the driver running its 500 rounds
+        # (CI once found its workers still alive in a later test).
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == 130, err
     assert "paired: interrupted: every worker stopped; writing what was measured" in err
     group = json.loads((tmp_path / "out.json").read_text())["paired"][0]
