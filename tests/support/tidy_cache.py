@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 
-def preprocess_command(entry, source_dir):
+def preprocess_command(entry):
     """The compile command of one entry turned into a preprocessing one (stdout)."""
     args = shlex.split(entry["command"])
     out, skip = [], False
@@ -42,7 +42,7 @@ def preprocess_command(entry, source_dir):
 
 
 def key_of(entry, source_dir, salt):
-    text = subprocess.run(preprocess_command(entry, source_dir), cwd=entry["directory"],
+    text = subprocess.run(preprocess_command(entry), cwd=entry["directory"],
                           capture_output=True, check=True).stdout
     h = hashlib.sha256(salt)
     h.update(entry["command"].replace(str(source_dir), ".").encode())
