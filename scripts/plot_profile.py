@@ -156,7 +156,7 @@ def collect(raw, threads, context, settings, notes):
 
 def label(group):
     protocol, strategy, params = pr.parse_group(group["name"])
-    extra = " ".join(f"{k}:{v}" for k, v in params.items())
+    extra = "\n".join(f"{k}:{v}" for k, v in params.items())  # one a line: the ticks do not overlap
     return f"{strategy}\n{extra}" if extra else strategy
 
 
@@ -165,6 +165,24 @@ def provenance_line(doc):
     return (f"kernel {p.get('kernel', p.get('uname_r', '?'))} · perf {p.get('perf_version', '?')} · "
             f"commit {str(p.get('git_commit', '?'))[:12]} · tcp_tw_reuse="
             f"{p.get('sysctl.net.ipv4.tcp_tw_reuse', '?')} · {p.get('date', '')[:16]}")
+
+
+# Buckets with a colour of their own in the bucket chart; the smaller ones
+# stack as one bar, so that its legend (with the measured CPU) has at most 8
+# entries. report.md's table keeps every bucket.
+CHART_BUCKETS = 6
+REST_COLOR = "#7f7f7f"
+
+
+def chart_buckets(doc):
+    """(the buckets drawn on their own, the rest): the CHART_BUCKETS with the
+    most CPU over every group and role, in the profile's order, and the other
+    buckets with any CPU at all (a bucket with none is left out)."""
+    total = {b: sum(g[role]["bucket_us"].get(b, 0.0) for g in doc["groups"] for role in ("client", "server"))
+             for b in doc["buckets"]}
+    largest = set(sorted((b for b in doc["buckets"] if total[b] > 0), key=lambda b: -total[b])[:CHART_BUCKETS])
+    return ([b for b in doc["buckets"] if b in largest],
+            [b for b in doc["buckets"] if b not in largest and total[b] > 0])
 
 
 def bucket_chart(doc, out, written):
@@ -178,10 +196,13 @@ def bucket_chart(doc, out, written):
         for row, role in enumerate(("client", "server")):
             ax = axes[row][col]
             bottoms = [0.0] * len(mine)
-            for bucket in doc["buckets"]:
-                values = [g[role]["bucket_us"].get(bucket, 0.0) for g in mine]
-                ax.bar(range(len(mine)), values, bottom=bottoms, color=BUCKET_COLORS.get(bucket),
-                       label=bucket, width=0.7)
+            shown, rest = chart_buckets(doc)
+            stacks = [([b], b, BUCKET_COLORS.get(b)) for b in shown]
+            if rest:
+                stacks.append((rest, "the rest: " + ", ".join(rest), REST_COLOR))
+            for parts, name, color in stacks:
+                values = [sum(g[role]["bucket_us"].get(b, 0.0) for b in parts) for g in mine]
+                ax.bar(range(len(mine)), values, bottom=bottoms, color=color, label=name, width=0.7)
                 bottoms = [b + v for b, v in zip(bottoms, values)]
             measured = [g[role].get("measured_us") for g in mine]
             xs = [i for i, m in enumerate(measured) if m]

@@ -419,3 +419,22 @@ def test_bad_input_one_line_exit_2(run_script, tmp_path, script, make_args, mess
     assert r.returncode == 2
     assert message in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_the_bucket_chart_of_the_committed_profile_has_at_most_8_legend_entries(tmp_path, monkeypatch):
+    import gzip
+
+    from chart_series import legend_sizes
+    from conftest import script_module
+    plot_profile = script_module("plot_profile.py")
+    doc = json.loads(gzip.open(Path(__file__).resolve().parents[2] / "results" / "profile-2026-11-29-vm"
+                               / "profile.json.gz").read())
+    figures = []
+    monkeypatch.setattr(plot_profile.plt, "close", figures.append)
+    plot_profile.bucket_chart(doc, tmp_path, [])
+    figures = [f for f in figures if hasattr(f, "legends")]  # plt.close("all") passes a string
+    shown, rest = plot_profile.chart_buckets(doc)
+    assert len(shown) == plot_profile.CHART_BUCKETS and rest
+    assert sorted(shown + rest) == sorted(doc["buckets"])  # every bucket has CPU here: none is lost
+    assert legend_sizes(figures[0]) == [len(shown) + 2]  # + the rest, + the measured CPU
+    assert max(legend_sizes(figures[0])) <= 8
