@@ -22,13 +22,16 @@ import time
 from dataclasses import dataclass, field
 
 from .names import parse_name
-from .paired_analysis import STALL_MAX_US, analyse
+from .paired_analysis import STALL_MAX_US, analyse, widest_half_width
 from .roles import RolesError, parse_roles, role_by_name
 
 ORDERS = ("abba", "random")
 # The worker ends a slice by itself at SLICE_BOUND x its seconds; we wait
 # that long and ANSWER_MARGIN_S more before calling it hung.
 SLICE_BOUND = 20
+# Rounds added at a time while a group's intervals are wider than the target
+# (an even number keeps abba's forward/backward balance).
+EXTEND_ROUNDS = 20
 ANSWER_MARGIN_S = 10.0
 READY_MARGIN_S = 30.0
 QUIT_WAIT_S = 5.0
@@ -56,7 +59,9 @@ class Plan:
     payload: int = 64
     slice_s: float = 0.1
     min_exchanges: int = 200
-    rounds: int = 20
+    rounds: int = 40
+    target_half_width: float = 0.0
+    max_rounds: int = 0
     order: str = "abba"
     seed: int = 1
     warmup_max_s: float = 10.0
@@ -242,7 +247,9 @@ def run_group(plan, roles, deadline, progress=None):
     started = time.time()
     group = {"group": list(plan.names), "protocol": plan.protocol, "threads": plan.threads,
              "placement": plan.placement, "payload": plan.payload, "slice_s": plan.slice_s,
-             "min_exchanges": plan.min_exchanges, "rounds": plan.rounds, "order": plan.order,
+             "min_exchanges": plan.min_exchanges, "rounds": plan.rounds,
+             "target_half_width": plan.target_half_width, "max_rounds": plan.max_rounds,
+             "order": plan.order,
              "seed": plan.seed, "roles": {n: roles[n] for n in plan.names},
              "commands": {n: worker_command(plan, n) for n in plan.names},
              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
@@ -256,11 +263,16 @@ def run_group(plan, roles, deadline, progress=None):
             ready = _ready(worker, plan)
             group["warmup"][worker.name] = ready.get("warmup", {})
             progress(f"{worker.name}: ready, {_warmup_words(ready.get('warmup'))}")
-        orders = round_orders(len(workers), plan.rounds, plan.order, plan.seed)
+        planned = plan.rounds
+        orders = round_orders(len(workers), max(plan.rounds, plan.max_rounds), plan.order, plan.seed)
         round_s = len(workers) * plan.slice_s * 1.5
         for number, order in enumerate(orders):
+            if number == planned:
+                planned = _more_rounds(plan, group, number, progress)
+                if number == planned:
+                    break
             if time.monotonic() + round_s > deadline:
-                group["stopped"] = f"time budget: {number} of {plan.rounds} rounds done"
+                group["stopped"] = f"time budget: {number} of {planned} rounds done"
                 progress(f"stopping: {group['stopped']}")
                 break
             begun = time.monotonic()
@@ -272,7 +284,7 @@ def run_group(plan, roles, deadline, progress=None):
                 rates.append(f"{_short(workers[index].name)} {_rate(line)}")
             group["rounds_done"] = number + 1
             round_s = max(round_s, time.monotonic() - begun)
-            progress(f"round {number + 1}/{plan.rounds}: " + ", ".join(rates))
+            progress(f"round {number + 1}/{planned}: " + ", ".join(rates))
     except WorkerError as e:
         group["error"] = str(e)
         progress(f"error: {e}")
@@ -288,6 +300,37 @@ def run_group(plan, roles, deadline, progress=None):
     if interrupted:
         raise Interrupted(group)
     return group
+
+
+def rounds_in_all(done, width, target, max_rounds):
+    """The rounds a group runs in all, decided after `done` of them whose
+    widest rate interval is ±`width` (relative): `done` when there is no
+    target, the target is met or max_rounds is reached, else EXTEND_ROUNDS
+    more (at most up to max_rounds). It reads the intervals' widths only,
+    never where they lie, so stopping by it leaves their coverage as it was
+    (scripts/tests/test_paired_stats.py simulates it)."""
+    if not target or done >= max_rounds or width <= target:
+        return done
+    return min(done + EXTEND_ROUNDS, max_rounds)
+
+
+def _more_rounds(plan, group, done, progress):
+    """rounds_in_all for a running group; records the decision in "extended"."""
+    if not plan.target_half_width or done >= plan.max_rounds:
+        return done
+    slices = [dict(s) for s in group["slices"]]
+    width = widest_half_width(analyse(slices, list(plan.names), group["roles"],
+                                      plan.stall_max_us)["ratios"])
+    total = rounds_in_all(done, width, plan.target_half_width, plan.max_rounds)
+    target = f"±{plan.target_half_width:.1%}"
+    if total == done:
+        group["extended"] = f"stopped after {done} rounds: widest rate interval ±{width:.1%}, within {target}"
+    else:
+        group["extended"] = (f"{total} rounds: after {done} the widest rate interval was "
+                             f"±{width:.1%}, wider than {target}")
+        progress(f"widest rate interval ±{width:.1%} after {done} rounds (target {target}): "
+                 f"{total - done} more")
+    return total
 
 
 def _warmup_words(warmup):

@@ -198,6 +198,17 @@ def _json_float(x):
     return None if x is None or math.isnan(x) else round(float(x), 5)
 
 
+def widest_half_width(ratios, metric="exchanges_per_s"):
+    """The widest relative half-width, (hi - lo) / 2 / estimate, of the
+    group's ratios of `metric`: how precise its least precise ratio is. Infinite
+    while a ratio has no interval yet (too few pairs)."""
+    widths = [(r["hi"] - r["lo"]) / 2 / r["estimate"]
+              if r.get("lo") is not None and r.get("hi") is not None and r.get("estimate")
+              else math.inf
+              for r in ratios if r["metric"] == metric]
+    return max(widths, default=math.inf)
+
+
 def analyse(slices, names, roles, stall_max_us=STALL_MAX_US):
     """Flags (set on the slices), ratios, modes and flag counts of a group.
 

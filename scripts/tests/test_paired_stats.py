@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu, wilcoxon
 
+from sockchurn_results.paired import rounds_in_all
 from sockchurn_results.paired_stats import (MIN_PAIRS, modes, rank_sum_null, shift_interval,
                                             signed_rank_interval, signed_rank_null)
 
@@ -37,6 +38,39 @@ def test_signed_rank_interval_covers_the_true_ratio_95_percent_of_the_time():
         interval = signed_rank_interval(paired_experiment(rng, 20)).exp()
         hits += interval.lo <= TRUE_RATIO <= interval.hi
     assert 0.93 <= hits / runs <= 0.97
+
+
+def test_coverage_holds_when_the_rounds_depend_on_the_width():
+    # scripts/paired runs 40 rounds, then 20 more at a time while the
+    # interval is wider than +-2.5%, up to 120 (rounds_in_all). Runs of
+    # differing noise (white slice noise of sigma 3-12%, as a quiet and a
+    # noisy group on this VM) stop at different counts; the interval must
+    # still hold the true ratio in 93-97% of 1000 of them.
+    rng = np.random.default_rng(11)
+    hits, stopped = 0, set()
+    for _ in range(1000):
+        sigma = rng.uniform(0.03, 0.12)
+        logs = list(np.log(TRUE_RATIO) + rng.normal(0, sigma, 120) - rng.normal(0, sigma, 120))
+        done = 40
+        while True:
+            interval = signed_rank_interval(logs[:done]).exp()
+            width = (interval.hi - interval.lo) / 2 / interval.estimate
+            total = rounds_in_all(done, width, 0.025, 120)
+            if total == done:
+                break
+            done = total
+        stopped.add(done)
+        hits += interval.lo <= TRUE_RATIO <= interval.hi
+    assert stopped >= {40, 60, 120}
+    assert 0.93 <= hits / 1000 <= 0.97
+
+
+def test_rounds_in_all_adds_twenty_up_to_the_most():
+    assert rounds_in_all(40, 0.03, 0.025, 120) == 60
+    assert rounds_in_all(40, 0.02, 0.025, 120) == 40
+    assert rounds_in_all(110, 0.03, 0.025, 120) == 120
+    assert rounds_in_all(120, 0.03, 0.025, 120) == 120
+    assert rounds_in_all(40, 0.5, 0.0, 0) == 40
 
 
 def test_shift_interval_covers_the_true_change_95_percent_of_the_time():
