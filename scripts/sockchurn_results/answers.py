@@ -53,12 +53,21 @@ class Ratio:
 
     @property
     def verdict(self):
-        """win (the interval is above 1), loss (below 1) or tie."""
+        """win (the interval is above 1), loss (below 1) or tie; an interval
+        that lies within ±3% of 1 (SMALL_WIN) is a tie too, for two runs of
+        the same binary move a ratio that much (paired_stats.RUN_TO_RUN)."""
+        if self.within_spread:
+            return "tie"
         if self.lo > 1:
             return "win"
         if self.hi < 1:
             return "loss"
         return "tie"
+
+    @property
+    def within_spread(self):
+        """Beyond noise, but the whole interval within ±3% of 1."""
+        return (self.lo > 1 or self.hi < 1) and 1 / SMALL_WIN <= self.lo and self.hi <= SMALL_WIN
 
     def text(self):
         return f"{self.estimate:.2f}× [{self.lo:.2f}, {self.hi:.2f}]"
@@ -139,6 +148,8 @@ def recommend(rates):
                  f"what each strategy leaves behind decides") if low.estimate < SMALL_WIN else ""
         return reuse, (f"{label(reuse)}: faster than every fresh strategy beyond noise "
                        f"(the closest, {label(low.denominator)}: {low.text()}){small}")
+    spread = (f" (a ratio within ±{round((SMALL_WIN - 1) * 100)}% counts as none: two runs of the same "
+              f"binary differ that much)") if any(r.within_spread for r in ties) else ""
     if losses:
         best = min(losses, key=lambda r: r.estimate)
         if not ties:   # faster than reuse, which is faster than the rest
@@ -146,11 +157,11 @@ def recommend(rates):
                                       f"noise (reuse ÷ it {best.text()})")
         return "", (f"no difference beyond noise between {label(reuse)} and "
                     f"{', '.join(label(r.denominator) for r in ties)}; "
-                    f"{', '.join(label(r.denominator) for r in losses)} faster than reuse beyond noise")
+                    f"{', '.join(label(r.denominator) for r in losses)} faster than reuse beyond noise{spread}")
     tied = ", ".join(f"{label(r.denominator)} {r.text()}" for r in ties)
     beaten = f"; {label(reuse)} beats {', '.join(label(r.denominator) for r in wins)} beyond noise" \
         if wins else ""
-    return "", f"no difference beyond noise between {label(reuse)} and {tied}{beaten}"
+    return "", f"no difference beyond noise between {label(reuse)} and {tied}{beaten}{spread}"
 
 
 def paired_entries(doc):

@@ -10,7 +10,7 @@ import math
 import pandas as pd
 
 from .names import DEFAULT_DIMS, parse_name
-from .paired_stats import CONFIDENCE, shift_interval
+from .paired_stats import CONFIDENCE, RUN_TO_RUN, shift_interval
 from .report import Table, col
 
 METRIC_WORDS = {"exchanges_per_s": "rate", "cpu_us_per_exchange": "CPU per exchange"}
@@ -173,9 +173,19 @@ def ratio_rows(paired):
                 "excluded": pairs_words(ratio).partition(", ")[2],
                 "verdict": _verdict(ratio.get("lo"), ratio.get("hi")),
                 "modes": _modes_words(group, ratio), "ident": ident,
-                "busy": group.get("flags", {}).get("busy_slices", 0) > 0,
+                "busy": _busy(group),
                 "log_ratios": ratio.get("log_ratios") or []})
     return rows
+
+
+# A group counts as measured on a busy machine when more than this share of
+# its slices were busy (a few busy slices among hundreds move no ratio).
+BUSY_GROUP_SHARE = 0.1
+
+
+def _busy(group):
+    busy = group.get("flags", {}).get("busy_slices", 0)
+    return busy > BUSY_GROUP_SHARE * max(1, len(group.get("slices", [])))
 
 
 def _modes_words(group, ratio):
@@ -231,14 +241,7 @@ def change_rows(paired_a, paired_b):
             continue
         shift = shift_interval(a["log_ratios"], b["log_ratios"], CONFIDENCE)
         change = shift.exp() if shift.n else shift
-        if math.isnan(change.lo):
-            verdict = "no interval (too few pairs)"
-        elif change.lo > 1 or change.hi < 1:
-            # Within-run intervals hold the noise within a run, not a busy
-            # machine's shift between runs: say so where it may be that.
-            verdict = "changed (busy machine)" if a["busy"] or b["busy"] else "changed"
-        else:
-            verdict = "no change beyond noise"
+        verdict = change_verdict(change, a["busy"] or b["busy"])
         out.append({"ratio": a["ratio"], "metric": a["metric"], "placement": a["placement"],
                     "a": a["estimate"], "a_lo": a["lo"], "a_hi": a["hi"],
                     "b": b["estimate"], "b_lo": b["lo"], "b_hi": b["hi"],
@@ -248,14 +251,37 @@ def change_rows(paired_a, paired_b):
     return out
 
 
+SPREAD_WORDS = f"run-to-run spread (±{RUN_TO_RUN:.0%})"
+
+
+def change_verdict(change, busy=False):
+    """A change B / A (an Interval of ratios) against noise and the run-to-run
+    spread: "changed" when its whole interval lies beyond ±RUN_TO_RUN (a
+    rerun of the same binary does not move a ratio that far), "no change
+    beyond noise" when the interval holds no change or lies within the
+    spread, "unclear" when it leaves 1 but reaches into the spread."""
+    if math.isnan(change.lo):
+        return "no interval (too few pairs)"
+    if change.lo > 1 + RUN_TO_RUN or change.hi < 1 / (1 + RUN_TO_RUN):
+        # A busy machine shifts rates between runs too: say so where it may be that.
+        return "changed (busy machine)" if busy else "changed"
+    if change.lo <= 1 <= change.hi or (change.lo >= 1 / (1 + RUN_TO_RUN)
+                                       and change.hi <= 1 + RUN_TO_RUN):
+        return "no change beyond noise"
+    return f"unclear: beyond noise, within the {SPREAD_WORDS}"
+
+
 def two_file_summary(rows, only_a=0, only_b=0):
     changed = sum(r["verdict"].startswith("changed") for r in rows)
     busy = sum(r["verdict"] == "changed (busy machine)" for r in rows)
     within = sum(r["verdict"] == "no change beyond noise" for r in rows)
-    line = f"{changed} of {len(rows)} paired ratios changed beyond noise; {within} within"
+    unclear = sum(r["verdict"].startswith("unclear") for r in rows)
+    line = f"{changed} of {len(rows)} paired ratios changed beyond noise and the {SPREAD_WORDS}; {within} within"
+    if unclear:
+        line += f"; {unclear} unclear (beyond noise, within the spread)"
     if busy:
         line += f"; {busy} of the changes measured on a busy machine (may be its load)"
-    untested = len(rows) - changed - within
+    untested = len(rows) - changed - within - unclear
     if untested:
         line += f"; {untested} without an interval (too few pairs)"
     if only_a or only_b:

@@ -23,6 +23,14 @@ CONFIDENCE = 0.95
 # Below these sample sizes no 95% interval exists at all (the most extreme
 # outcome is more likely than 2.5% on each side).
 MIN_PAIRS = 6
+# How far one ratio moves between two runs of the same binary on the same
+# machine: every run starts new workers, namespaces and echo servers, and
+# that shifts a ratio by more than its within-run interval shows. Two pairs
+# of back-to-back quick runs on the 2-vCPU VM (2026-12-05, quiet): the
+# ratios' estimates differed by a median 0.9-2.1% and a 95th percentile of
+# 4.3-5.9% (docs/paired.md, "Run to run"). A change between two files counts
+# only beyond this; within it, it is what a rerun does.
+RUN_TO_RUN = 0.05
 MIN_PER_SIDE = 4
 # Exact null distributions up to these sizes, the normal approximation above.
 EXACT_SIGNED_RANK_MAX_N = 200

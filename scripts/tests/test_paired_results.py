@@ -4,11 +4,14 @@ golden/paired_b.json: the fake worker's runs, B with fresh_close 30% faster
 and every fresh_close slice busy)."""
 
 import json
+import math
 
 import pytest
 
 import sockchurn_results as sr
 from conftest import SCRIPTS, golden, run_compare
+from sockchurn_results.paired_report import change_verdict
+from sockchurn_results.paired_stats import RUN_TO_RUN, Interval
 
 RATE_LINGER = "tcp reuse_unspec ÷ fresh_linger0, client closes, 1 thread"
 RATE_CLOSE = "tcp reuse_unspec ÷ fresh_close, client closes, 1 thread"
@@ -53,8 +56,8 @@ def test_compare_two_files_says_what_changed_beyond_noise(capsys):
     code, out, err = run_compare(capsys, golden("paired_a.json"), golden("paired_b.json"))
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0] == ("1 of 4 paired ratios changed beyond noise; 3 within; 1 of the changes "
-                        "measured on a busy machine (may be its load)")
+    assert lines[0] == ("1 of 4 paired ratios changed beyond noise and the run-to-run spread (±5%); 3 within; "
+                        "1 of the changes measured on a busy machine (may be its load)")
     assert any(line.startswith("warning: B: the machine was busy in 10 of 30 slices") for line in lines)
     rows = {(line[:57].strip(), line[59:75].strip()): line for line in lines if line.startswith("tcp ")}
     assert rows[(RATE_CLOSE, "rate")].endswith("-23.5% [-25.6, -21.4]  changed (busy machine)")
@@ -70,7 +73,7 @@ def test_a_change_on_a_quiet_machine_is_plain_changed(capsys, tmp_path):
     (tmp_path / "faster.json").write_text(json.dumps(doc))
     code, out, _ = run_compare(capsys, golden("paired_a.json"), tmp_path / "faster.json")
     assert code == 0
-    assert out.splitlines()[0] == "1 of 4 paired ratios changed beyond noise; 3 within"
+    assert out.splitlines()[0] == "1 of 4 paired ratios changed beyond noise and the run-to-run spread (±5%); 3 within"
     row = next(line for line in out.splitlines() if line.startswith(RATE_LINGER))
     assert row.endswith("  changed") and "+10.0% [" in row
 
@@ -78,7 +81,7 @@ def test_a_change_on_a_quiet_machine_is_plain_changed(capsys, tmp_path):
 def test_compare_a_file_with_itself_changes_nothing(capsys):
     code, out, _ = run_compare(capsys, golden("paired_b.json"), golden("paired_b.json"))
     assert code == 0
-    assert out.splitlines()[0] == "0 of 4 paired ratios changed beyond noise; 4 within"
+    assert out.splitlines()[0] == "0 of 4 paired ratios changed beyond noise and the run-to-run spread (±5%); 4 within"
 
 
 def test_headline_quotes_paired_ratios(capsys):
@@ -127,3 +130,19 @@ def test_every_key_of_a_paired_file_is_documented():
         | set(group["flags"]) | set(next(iter(group["warmup"].values()))) \
         | set(next(iter(group["modes"].values()))[0])
     assert sorted(k for k in keys if f"`{k}`" not in text) == []
+
+
+@pytest.mark.parametrize("lo, hi, verdict", [
+    (1.06, 1.12, "changed"),                       # beyond the spread: a rerun does not move it so far
+    (0.80, 0.90, "changed"),
+    (0.99, 1.03, "no change beyond noise"),        # holds no change
+    (1.01, 1.04, "no change beyond noise"),        # beyond noise, but what a rerun does
+    (1.02, 1.09, "unclear: beyond noise, within the run-to-run spread (±5%)"),
+    (math.nan, math.nan, "no interval (too few pairs)"),
+])
+def test_a_change_counts_beyond_the_run_to_run_spread(lo, hi, verdict):
+    assert RUN_TO_RUN == 0.05
+    change = Interval((lo + hi) / 2, lo, hi, 0.95, 20)
+    assert change_verdict(change) == verdict
+    if verdict == "changed":
+        assert change_verdict(change, busy=True) == "changed (busy machine)"
