@@ -83,6 +83,28 @@ def test_random_order_is_a_seeded_permutation_per_round():
     assert orders != round_orders(3, 30, "random", seed=5)
 
 
+@pytest.mark.parametrize("noise, rounds_done", [(0.001, 8), (0.2, 48)])
+def test_a_group_runs_more_rounds_while_its_widest_interval_is_too_wide(tmp_path, fake, noise,
+                                                                        rounds_done):
+    # 8 rounds first; a quiet group stops there, a noisy one (slices scattered
+    # by 20%) gets 20 more at a time up to --max-rounds 48, in abba order.
+    fake({REUSE: {"rate": 20000, "noise": noise}, CLOSE: {"rate": 15000, "noise": noise}})
+    done = paired(tmp_path, "--group", f"{REUSE},{CLOSE}", "--rounds", "8",
+                  "--target-half-width", "2.5", "--max-rounds", "48", "-o", "out.json")
+    assert done.returncode == 0, done.stderr
+    group = json.loads((tmp_path / "out.json").read_text())["paired"][0]
+    assert group["rounds"] == 8 and group["rounds_done"] == rounds_done
+    assert (group["target_half_width"], group["max_rounds"]) == (0.025, 48)
+    assert len(group["slices"]) == 2 * rounds_done
+    orders = [[s["variant"] for s in group["slices"] if s["round"] == r] for r in range(rounds_done)]
+    assert all(o == ([REUSE, CLOSE] if r % 2 == 0 else [CLOSE, REUSE]) for r, o in enumerate(orders))
+    if rounds_done == 8:
+        assert group["extended"].startswith("stopped after 8 rounds: widest rate interval ±")
+    else:
+        assert group["extended"].startswith("48 rounds: after 28 the widest rate interval was ±")
+        assert "widest rate interval" in done.stderr and "20 more" in done.stderr
+
+
 def test_each_variant_gets_its_own_namespace_and_worker_command():
     plan = Plan(names=(REUSE, CLOSE), binary="bin/tcp_churn", threads=4, placement="split",
                 payload=128, warmup_max_s=5, worker_args=("--max-errors=10",))
@@ -98,7 +120,8 @@ def test_interleaved_run_against_the_fake_worker(tmp_path, fake):
     variants = {REUSE: {"rate": 20000, "cpu_us": 15}, LINGER: {"rate": 17000, "cpu_us": 18},
                 CLOSE: {"rate": 9000, "cpu_us": 30, "stall_slice": 5}}
     logs = fake(variants)
-    done = paired(tmp_path, "--group", GROUP, "--rounds", "8", "--slice-s", "0.1", "-o", "out.json")
+    done = paired(tmp_path, "--group", GROUP, "--rounds", "8", "--slice-s", "0.1",
+                  "--target-half-width", "0", "-o", "out.json")
     assert done.returncode == 0, done.stderr
     group = json.loads((tmp_path / "out.json").read_text())["paired"][0]
     # Every round runs each variant once, in the abba order, recorded.
@@ -277,6 +300,8 @@ def test_a_payload_above_1024_bytes_is_taken(tmp_path, fake):
 
 @pytest.mark.parametrize("args, message", [
     (["--group", GROUP, "--rounds", "3"], "--rounds 3: a 95% interval needs at least 6 pairs"),
+    (["--group", GROUP, "--rounds", "40", "--max-rounds", "30"], "--max-rounds 30: from --rounds (40) to 100000"),
+    (["--group", GROUP, "--target-half-width", "-1"], "--target-half-width -1: from 0 (off) to 50 percent"),
     (["--group", GROUP, "--slice-s", "0.01"], "--slice-s 0.01: from 0.05 (the floor) to 60"),
     (["--group", GROUP, "--min-exchanges", "50"], "--min-exchanges 50: from 200 (the floor)"),
     (["--group", REUSE], "--group '" + REUSE + "': a rotation group needs two or more"),

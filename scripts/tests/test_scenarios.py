@@ -66,6 +66,19 @@ def test_a_winner_only_when_its_intervals_exclude_1():
     assert winner == "tcp/g" and "g: faster than r beyond noise" in line
 
 
+def test_a_ratio_within_3_percent_of_1_is_no_difference():
+    # Beyond noise but within the spread two runs of one binary show: a tie, said so.
+    small = ratio("tcp/g", 0.99, 0.985, 0.995)
+    assert small.within_spread and small.verdict == "tie"
+    winner, line = answers.recommend([ratio("tcp/f", 1.01, 1.005, 1.02), small])
+    assert winner == ""
+    assert line == ("no difference beyond noise between r and f 1.01× [1.00, 1.02], g 0.99× [0.98, 0.99] "
+                    "(a ratio within ±3% counts as none: two runs of the same binary differ that much)")
+    # An interval that reaches past 3% is judged on noise alone.
+    assert ratio("tcp/f", 1.03, 1.01, 1.05).verdict == "win"
+    assert not ratio("tcp/f", 1.0, 0.98, 1.02).within_spread
+
+
 def test_answers_from_the_synthetic_paired_file():
     doc, results = load(SYNTHETIC)
     found = by_name(answers.answers(doc, results))
