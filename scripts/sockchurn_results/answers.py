@@ -4,7 +4,9 @@ The recommendation comes from the file's paired ratios (the top-level
 "paired" key, /work/wt/PAIRED_SPEC.md and docs/results-format.md): for each
 rotation group of a scenario, reuse ÷ each fresh strategy in exchanges per
 second with its 95% interval. A strategy is recommended only when every
-interval it depends on excludes 1; otherwise the answer says "no difference
+interval it depends on excludes 1 and does not lie wholly within ±3% of 1
+(SMALL_WIN: two runs of the same binary move a ratio by about that much,
+docs/paired.md "Run to run"); otherwise the answer says "no difference
 beyond noise" and between which strategies. What each strategy leaves
 behind (TIME_WAIT and on which side, connection-tracking entries and their
 lifetime, local ports) comes from the per-strategy rows. A file without
@@ -55,7 +57,9 @@ class Ratio:
     def verdict(self):
         """win (the interval is above 1), loss (below 1) or tie; an interval
         that lies within ±3% of 1 (SMALL_WIN) is a tie too, for two runs of
-        the same binary move a ratio that much (paired_stats.RUN_TO_RUN)."""
+        the same binary move a ratio by a median of 1-2% (docs/paired.md,
+        "Run to run"; compare.py's wider bound for a change between two
+        files is paired_stats.RUN_TO_RUN)."""
         if self.within_spread:
             return "tie"
         if self.lo > 1:
