@@ -22,7 +22,6 @@ import statistics
 from .names import parse_name
 from .paired_stats import MIN_PAIRS, signed_rank_interval
 
-PROXY_NAMES = {"haproxy": "HAProxy", "sockchurn_proxy": "sockchurn-proxy"}
 CATALOG_KEY = "proxy_strategies"
 
 
@@ -180,62 +179,3 @@ def predicted_ratio(proxy_cpu_b_us, saving):
     microbenchmark's saving per backend connection: (estimate, lo, hi)."""
     s = saving["saving_us"]
     return tuple((proxy_cpu_b_us - x) / proxy_cpu_b_us for x in (s[0], s[2], s[1]))
-
-
-# --- text -----------------------------------------------------------------------------------------
-
-def _iv(i, digits=2):
-    if math.isnan(i.estimate):
-        return "—"
-    if math.isnan(i.lo):
-        return f"{i.estimate:.{digits}f}× (n={i.n}: too few rounds for an interval)"
-    return f"{i.estimate:.{digits}f}× [{i.lo:.{digits}f}, {i.hi:.{digits}f}]"
-
-
-def _backend_words(n):
-    return "closes (1)" if n == 1 else f"keeps ({n})"
-
-
-def _end_words(catalog, strategy):
-    info = catalog.get(strategy, {})
-    return "pool" if info.get("keep_alive") else {"fin": "FIN", "rst": "RST", "rst_unless_peer_fin":
-                                                   "RST unless FIN read"}.get(info.get("ends_with"), "?")
-
-
-def markdown_table(rows, catalog, body):
-    """The table for one body size: proxies × modes × backend mode."""
-    head = ("| proxy | backend side | ends | nginx | requests/s, median (min–max) | proxy µs CPU/request | "
-            "nginx µs/request | p99 µs | TIME_WAIT backend / proxy side | active opens/request | RST/request |")
-    out = [head, "|" + "---|" * 11]
-    for e in table(rows):
-        if e["body"] != body:
-            continue
-        lead = (f"| {PROXY_NAMES.get(e['proxy'], e['proxy'])} | `{e['strategy']}` | {_end_words(catalog, e['strategy'])}"
-                f" | {_backend_words(e['backend_requests'])} |")
-        if not e["runs"]:
-            out.append(f"{lead} errored: {e['error']} |" + " |" * 6)
-            continue
-        out.append(f"{lead} {e['rate']:.0f} ({e['rate_min']:.0f}–{e['rate_max']:.0f}) | {e['cpu_us']:.1f} | "
-                   f"{e['server_cpu_us']:.1f} | {e['p99_us']:.0f} | {e['tw_server']:.0f} / {e['tw_proxy']:.0f} | "
-                   f"{e['opens']:.3f} | {e['rsts']:.3f} |")
-    return "\n".join(out) + "\n"
-
-
-def markdown_ratios(rows, catalog, body):
-    out = ["| proxy | A ÷ B | nginx | rounds | requests/s | proxy CPU/request |", "|---|---|---|---|---|---|"]
-    for r in ratios(rows, catalog):
-        if r["body"] != body:
-            continue
-        out.append(f"| {PROXY_NAMES.get(r['proxy'], r['proxy'])} | `{r['a']}` ÷ `{r['b']}` | "
-                   f"{_backend_words(r['backend_requests'])} | {r['rounds']} | {_iv(r['rate'])} | {_iv(r['cpu'])} |")
-    return "\n".join(out) + "\n"
-
-
-def text_report(rows, catalog):
-    """What scripts/proxy_section prints at the end: per body, the table and the ratios."""
-    out = []
-    for body in sorted({v[3] for v in variants(rows)}):
-        out += [f"\nbody {body} B: medians over the rounds", markdown_table(rows, catalog, body),
-                f"ratios A ÷ B within each round: Hodges-Lehmann estimate [95% interval] over the rounds "
-                f"(none below {MIN_PAIRS} rounds)", markdown_ratios(rows, catalog, body)]
-    return "\n".join(out)
