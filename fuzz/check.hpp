@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -39,13 +41,32 @@ inline std::string escaped(std::string_view text) {
   return out;
 }
 
-// What every address a parser accepted must be: parsed from text without a
-// NUL byte (inet_pton stops there), of a family with that family's length.
-inline void require_address(const Endpoint& ep, std::string_view text, const std::string& what) {
-  require(text.find('\0') == std::string_view::npos, what + " accepted text with a NUL byte");
-  require((ep.family() == AF_INET && ep.len == sizeof(sockaddr_in)) ||
-              (ep.family() == AF_INET6 && ep.len == sizeof(sockaddr_in6)),
-          what + ": family " + std::to_string(ep.family()) + " with length " + std::to_string(ep.len));
+// An address a parser accepted, and the call as text for messages
+// ("parse_host('::1')").
+struct AcceptedAddress {
+  Endpoint ep;
+  std::string what;
+};
+
+// `parse(text)` of the address parser `name`: nothing where it rejected the
+// text the documented way (std::invalid_argument; any other exception
+// escapes, a finding), else the address, which must be what every accepted
+// address is: parsed from text without a NUL byte (inet_pton stops there), of
+// a family with that family's length.
+template <class Parse>
+std::optional<AcceptedAddress> accepted_address(const char* name, Parse parse, std::string_view text) {
+  AcceptedAddress a;
+  try {
+    a.ep = parse(text);
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
+  }
+  a.what = std::string(name) + "('" + escaped(text) + "')";
+  require(text.find('\0') == std::string_view::npos, a.what + " accepted text with a NUL byte");
+  require((a.ep.family() == AF_INET && a.ep.len == sizeof(sockaddr_in)) ||
+              (a.ep.family() == AF_INET6 && a.ep.len == sizeof(sockaddr_in6)),
+          a.what + ": family " + std::to_string(a.ep.family()) + " with length " + std::to_string(a.ep.len));
+  return a;
 }
 
 }  // namespace sockchurn::fuzz

@@ -1,7 +1,9 @@
 // The in-process echo server that fuzz_echo_tcp and fuzz_echo_udp talk to,
 // with small limits that short inputs reach, and what both check after every
 // input: the server is bounded (every connection ended, no socket left
-// behind) and alive (each target then checks its ports still echo).
+// behind) and alive (each target then checks its ports still echo). It
+// defines LLVMFuzzerInitialize, which starts the server: include it in one
+// file of a target.
 // As root the process runs in a network namespace of its own, with loopback
 // up: tests/support/private_netns.cpp, linked in as into every test binary.
 #pragma once
@@ -22,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "check.hpp"
 #include "echo_server.hpp"
@@ -80,25 +83,30 @@ inline std::size_t& baseline_sockets() {
   return n;
 }
 
-// Call from LLVMFuzzerInitialize.
-inline void start_server() {
-  std::signal(SIGPIPE, SIG_IGN);
-  server();
-  baseline_sockets() = open_sockets();
-}
 
-// Polls `done` (first at once, then every 100 us) until it holds or kDeadline passes.
-// `size` bytes of a pattern of 1 to `max_pattern` bytes the input chooses
-// (`fallback` if it has none left), repeated: large payloads from little input.
-inline std::string repeated_pattern(FuzzedDataProvider& in, std::size_t size, std::size_t max_pattern, char fallback) {
-  std::string pattern = in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(1, max_pattern));
-  if (pattern.empty()) pattern = std::string(1, fallback);
+// How a target's input sizes and fills a payload (payload()).
+struct PayloadRule {
+  std::size_t limit_if_true;   // the most bytes when the input's next bool is true
+  std::size_t limit_if_false;  // ... when it is false
+  std::size_t max_pattern;     // the longest pattern the input chooses
+  char fallback;               // the pattern when the input has no bytes left
+};
+
+// A payload of at most `budget` bytes: its size the input chooses up to the
+// rule's limit, then a pattern of 1 to max_pattern bytes the input chooses,
+// repeated: large payloads from little input.
+inline std::string payload(FuzzedDataProvider& in, std::size_t budget, const PayloadRule& rule) {
+  const std::size_t limit = std::min(budget, in.ConsumeBool() ? rule.limit_if_true : rule.limit_if_false);
+  const std::size_t size = in.ConsumeIntegralInRange<std::size_t>(0, limit);
+  std::string pattern = in.ConsumeBytesAsString(in.ConsumeIntegralInRange<std::size_t>(1, rule.max_pattern));
+  if (pattern.empty()) pattern = std::string(1, rule.fallback);
   std::string out;
   out.reserve(size);
   while (out.size() < size) out.append(pattern, 0, std::min(pattern.size(), size - out.size()));
   return out;
 }
 
+// Polls `done` (first at once, then every 100 us) until it holds or kDeadline passes.
 inline bool eventually(const std::function<bool()>& done) {
   const auto deadline = Clock::now() + kDeadline;
   while (!done()) {
@@ -106,6 +114,27 @@ inline bool eventually(const std::function<bool()>& done) {
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   return true;
+}
+
+// Runs the input as a small program of at most `max_ops` operations over the
+// client handles it opens, at most `max_open` at once: an operation that
+// opens one (`opens(op)`) adds `open(op, id)`, ids counting from 1, while
+// there is room; any other acts on the open handle the input picks next,
+// `act(op, index)`, and is passed over while none is open. `act` may erase
+// the handle. fuzz/make_seeds.py writes its seeds in this form.
+template <class Op, class Handle, class Opens, class Open, class Act>
+void run_program(FuzzedDataProvider& in, std::size_t max_ops, std::vector<Handle>& handles, std::size_t max_open,
+                 Opens opens, Open open, Act act) {
+  int next_id = 1;
+  for (std::size_t ops = 0; ops < max_ops && in.remaining_bytes() > 0; ++ops) {
+    const Op op = in.ConsumeEnum<Op>();
+    if (opens(op)) {
+      if (handles.size() < max_open) handles.push_back(open(op, next_id++));
+      continue;
+    }
+    if (handles.empty()) continue;
+    act(op, in.ConsumeIntegralInRange<std::size_t>(0, handles.size() - 1));
+  }
 }
 
 // The server's counters, for messages.
@@ -159,3 +188,13 @@ inline short wait_for(int fd, short events, Clock::time_point deadline, const st
 }
 
 }  // namespace sockchurn::fuzz
+
+// libFuzzer calls this once, before the first input: the server starts, and
+// the sockets it holds are the baseline. Defined here, as every echo target
+// includes this file once.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  std::signal(SIGPIPE, SIG_IGN);
+  sockchurn::fuzz::server();
+  sockchurn::fuzz::baseline_sockets() = sockchurn::fuzz::open_sockets();
+  return 0;
+}

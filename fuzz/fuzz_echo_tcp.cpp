@@ -39,6 +39,8 @@ using namespace sockchurn::fuzz;
 constexpr std::size_t kMaxOps = 48;
 constexpr std::size_t kMaxOpen = kMaxConnections + 2;
 constexpr std::size_t kMaxChunk = 200'000;         // over three of the server's 64 KiB reads
+// A chunk: mostly up to 4 KiB, sometimes up to kMaxChunk.
+constexpr PayloadRule kChunk{kMaxChunk, 4096, 256, 'x'};
 constexpr std::size_t kMaxBytes = std::size_t{1} << 20;  // sent per input
 
 enum class Op : std::uint8_t {
@@ -183,18 +185,7 @@ void require_alive() {
   }
 }
 
-std::string chunk(FuzzedDataProvider& in, std::size_t budget) {
-  const std::size_t limit = std::min(budget, in.ConsumeBool() ? kMaxChunk : std::size_t{4096});
-  const std::size_t size = in.ConsumeIntegralInRange<std::size_t>(0, limit);
-  return repeated_pattern(in, size, 256, 'x');
-}
-
 }  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  start_server();
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
@@ -202,28 +193,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<Conn> conns;
   Unexpected unexpected;
   std::size_t budget = kMaxBytes;
-  int next_id = 1;
 
-  for (std::size_t ops = 0; ops < kMaxOps && in.remaining_bytes() > 0; ++ops) {
-    const Op op = in.ConsumeEnum<Op>();
-    if (op == Op::kConnectEcho || op == Op::kConnectOnce) {
-      if (conns.size() < kMaxOpen) conns.push_back(open_conn(op == Op::kConnectOnce, next_id++));
-      continue;
-    }
-    if (conns.empty()) continue;
-    const std::size_t index = in.ConsumeIntegralInRange<std::size_t>(0, conns.size() - 1);
+  const auto connects = [](Op op) { return op == Op::kConnectEcho || op == Op::kConnectOnce; };
+  const auto connection = [](Op op, int id) { return open_conn(op == Op::kConnectOnce, id); };
+  run_program<Op>(in, kMaxOps, conns, kMaxOpen, connects, connection, [&](Op op, std::size_t index) {
     Conn& c = conns[index];
     switch (op) {
       case Op::kSendAndWait:
       case Op::kSend: {
-        const std::string bytes = chunk(in, budget);
+        const std::string bytes = payload(in, budget, kChunk);
         budget -= bytes.size();
         pump(c, bytes, op == Op::kSendAndWait && !c.once, false);
-        continue;
+        return;
       }
       case Op::kDrain:
         pump(c, {}, !c.once, false);
-        continue;
+        return;
       case Op::kHalfClose:
         finish(c, unexpected);
         break;
@@ -238,14 +223,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       default:
-        continue;
+        return;
     }
     if (op != Op::kHalfClose && !c.once && (c.end != Conn::End::kOpen || c.write_failed)) {
       ++unexpected.ends;
       if (!c.echoed.empty()) ++unexpected.ends_after_data;
     }
     conns.erase(conns.begin() + static_cast<std::ptrdiff_t>(index));  // its Fd closes here
-  }
+  });
 
   for (Conn& c : conns) {
     finish(c, unexpected);

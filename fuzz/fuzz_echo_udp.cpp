@@ -43,6 +43,8 @@ constexpr std::size_t kMaxSockets = 4;
 constexpr std::size_t kMaxBurst = 8;
 constexpr std::size_t kBurstBytes = 64 * 1024;
 constexpr std::size_t kLargest = 65'507;  // the largest IPv4 UDP payload
+// A datagram: mostly around the limit, sometimes up to the largest.
+constexpr PayloadRule kDatagram{kMaxMessage + 16, kLargest, 64, 'u'};
 
 enum class Op : std::uint8_t {
   kOpen,           // an unconnected socket: sendto() / recvfrom()
@@ -127,19 +129,7 @@ void settle(Client& c, const Counts& counts) {
               std::to_string(kDeadline.count()) + " s");
 }
 
-std::string datagram(FuzzedDataProvider& in, std::size_t budget) {
-  // Mostly around the limit, sometimes up to the largest datagram.
-  const std::size_t limit = std::min(budget, in.ConsumeBool() ? kMaxMessage + 16 : kLargest);
-  const std::size_t size = in.ConsumeIntegralInRange<std::size_t>(0, limit);
-  return repeated_pattern(in, size, 64, 'u');
-}
-
 }  // namespace
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  start_server();
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
@@ -147,27 +137,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<Client> clients;
   Counts counts;
   counts.oversized_before = before.udp_oversized;
-  int next_id = 1;
 
-  for (std::size_t ops = 0; ops < kMaxOps && in.remaining_bytes() > 0; ++ops) {
-    const Op op = in.ConsumeEnum<Op>();
-    if (op == Op::kOpen || op == Op::kOpenConnected) {
-      if (clients.size() < kMaxSockets) clients.push_back(open_client(op == Op::kOpenConnected, next_id++));
-      continue;
-    }
-    if (clients.empty()) continue;
-    const std::size_t index = in.ConsumeIntegralInRange<std::size_t>(0, clients.size() - 1);
+  const auto opens = [](Op op) { return op == Op::kOpen || op == Op::kOpenConnected; };
+  const auto client = [](Op op, int id) { return open_client(op == Op::kOpenConnected, id); };
+  run_program<Op>(in, kMaxOps, clients, kMaxSockets, opens, client, [&](Op op, std::size_t index) {
     Client& c = clients[index];
     switch (op) {
       case Op::kRoundTrip:
-        send_datagram(c, datagram(in, kLargest), counts);
+        send_datagram(c, payload(in, kLargest, kDatagram), counts);
         settle(c, counts);
         break;
       case Op::kBurst: {
         const std::size_t n = in.ConsumeIntegralInRange<std::size_t>(1, kMaxBurst);
         std::size_t budget = kBurstBytes;
         for (std::size_t i = 0; i < n && budget > 0; ++i) {
-          const std::string bytes = datagram(in, budget);
+          const std::string bytes = payload(in, budget, kDatagram);
           budget -= bytes.size();
           send_datagram(c, bytes, counts);
         }
@@ -181,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       default:
         break;
     }
-  }
+  });
 
   // A marker on every socket, and on a fresh one: the next (and last) thing
   // each receives, so nothing oversized was echoed late.

@@ -17,21 +17,15 @@
 #include "net/endpoint.hpp"
 
 using sockchurn::Endpoint;
-using sockchurn::fuzz::escaped;
 using sockchurn::fuzz::fail;
 using sockchurn::fuzz::require;
-using sockchurn::fuzz::require_address;
+using sockchurn::fuzz::accepted_address;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  Endpoint ep;
-  try {
-    ep = sockchurn::parse_host(text);
-  } catch (const std::invalid_argument&) {
-    return 0;
-  }
-  const std::string what = "parse_host('" + escaped(text) + "')";
-  require_address(ep, text, what);
+  const auto accepted = accepted_address("parse_host", sockchurn::parse_host, text);
+  if (!accepted) return 0;
+  const auto& [ep, what] = *accepted;
   require(ep.port() == 0, what + ": port " + std::to_string(ep.port()));
 
   const std::string printed = ep.to_string();

@@ -42,6 +42,26 @@ class Program:
         return bytes(self.front) + bytes(reversed(self.back))
 
 
+def echo_program(steps, ops, ends, arguments):
+    """An echo target's input: its operations as run_program (fuzz/echo_fixture.hpp)
+    reads them. An operation named open* or connect* opens a handle; any other
+    then names the open handle it acts on (step[1]), `arguments(p, step)`
+    writes the rest, and one in `ends` ends the handle."""
+    p = Program()
+    handles = 0
+    for step in steps:
+        op = step[0]
+        p.integer(ops.index(op), 0, len(ops) - 1)
+        if op.startswith(("open", "connect")):
+            handles += 1
+            continue
+        p.integer(step[1], 0, handles - 1)
+        arguments(p, step)
+        if op in ends:
+            handles -= 1
+    return p.bytes()
+
+
 # --- fuzz_echo_tcp.cpp ----------------------------------------------------
 TCP_OPS = ["connect_echo", "connect_once", "send_and_wait", "send", "drain",
            "half_close", "close_fin", "close_rst", "disconnect"]
@@ -52,28 +72,19 @@ TCP_BUDGET = 1 << 20
 
 def tcp_program(steps):
     """steps: ("connect_echo",), ("send", conn, size, pattern), ("drain", conn), ..."""
-    p = Program()
-    conns = 0
     budget = TCP_BUDGET
-    for step in steps:
-        op = step[0]
-        p.integer(TCP_OPS.index(op), 0, len(TCP_OPS) - 1)
-        if op.startswith("connect"):
-            conns += 1
-            continue
-        index = step[1]
-        p.integer(index, 0, conns - 1)
-        if op in ("send", "send_and_wait"):
+
+    def arguments(p, step):
+        nonlocal budget
+        if step[0] in ("send", "send_and_wait"):
             size, pattern = step[2], step[3]
             large = size > TCP_SMALL_CHUNK
             p.boolean(large)
             p.integer(size, 0, min(budget, TCP_MAX_CHUNK if large else TCP_SMALL_CHUNK))
             p.text(pattern, 256)
             budget -= size
-        elif op in ("half_close", "close_fin", "close_rst", "disconnect"):
-            conns -= 1
-    return p.bytes()
 
+    return echo_program(steps, TCP_OPS, ("half_close", "close_fin", "close_rst", "disconnect"), arguments)
 
 TCP_SEEDS = {
     "echo_hello": [("connect_echo",), ("send_and_wait", 0, 5, b"hello"), ("half_close", 0)],
@@ -107,27 +118,18 @@ def udp_datagram(p, size, pattern, budget):
 
 def udp_program(steps):
     """steps: ("open",), ("round_trip", sock, size, pattern), ("burst", sock, [(size, pattern)...]), ..."""
-    p = Program()
-    sockets = 0
-    for step in steps:
-        op = step[0]
-        p.integer(UDP_OPS.index(op), 0, len(UDP_OPS) - 1)
-        if op.startswith("open"):
-            sockets += 1
-            continue
-        p.integer(step[1], 0, sockets - 1)
-        if op == "round_trip":
+
+    def arguments(p, step):
+        if step[0] == "round_trip":
             udp_datagram(p, step[2], step[3], UDP_LARGEST)
-        elif op == "burst":
+        elif step[0] == "burst":
             p.integer(len(step[2]), 1, 8)
             budget = UDP_BURST_BYTES
             for size, pattern in step[2]:
                 udp_datagram(p, size, pattern, budget)
                 budget -= size
-        elif op == "close":
-            sockets -= 1
-    return p.bytes()
 
+    return echo_program(steps, UDP_OPS, ("close",), arguments)
 
 UDP_SEEDS = {
     "ping": [("open",), ("round_trip", 0, 4, b"ping")],

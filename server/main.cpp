@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <optional>
 #include <string>
@@ -29,15 +28,9 @@ SIGINT or SIGTERM stop it (exit status 0).
 
 )";
 
-constexpr const char* kExit = R"(
-Flags take their value as --flag=VALUE or --flag VALUE.
-Exit status: 0 after a signal, 1 when it cannot listen, 2 for a bad flag.
-)";
-
 struct Options {
   Config cfg;
-  bool stats = false;
-  bool help = false;
+  sockchurn::ServerToggles toggles;
 };
 
 sockchurn::Flags flag_table(Options& o) {
@@ -103,20 +96,20 @@ sockchurn::Flags flag_table(Options& o) {
              "close TCP connections that send fewer bytes than this\n"
              "per idle timeout (slow peers), 0 = no minimum\n"
              "(default 64)",
-             [&o](std::string_view v) { o.cfg.min_bytes = parse_number<std::size_t>("--min-bytes", v, 0, 1ULL << 40); })
-      .toggle("--stats", "print counters on stderr at exit", [&o] { o.stats = true; })
-      .toggle("--help", "this text", [&o] { o.help = true; })
-      .alias("-h", "--help");
+             [&o](std::string_view v) { o.cfg.min_bytes = parse_number<std::size_t>("--min-bytes", v, 0, 1ULL << 40); });
+  sockchurn::add_server_toggles(f, o.toggles);
   return f;
 }
 
 void print_stats(const sockchurn::echo::Stats& s) {
-  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  std::fprintf(stderr,
-               "sockchurn-echo: stats accepted=%llu active=%llu refused=%llu closed_idle=%llu closed_slow=%llu "
-               "udp_datagrams=%llu udp_oversized=%llu accept_errors=%llu\n",
-               u(s.accepted), u(s.active), u(s.refused), u(s.closed_idle), u(s.closed_slow), u(s.udp_datagrams),
-               u(s.udp_oversized), u(s.accept_errors));
+  sockchurn::print_counters("sockchurn-echo", {{"accepted", s.accepted},
+                                               {"active", s.active},
+                                               {"refused", s.refused},
+                                               {"closed_idle", s.closed_idle},
+                                               {"closed_slow", s.closed_slow},
+                                               {"udp_datagrams", s.udp_datagrams},
+                                               {"udp_oversized", s.udp_oversized},
+                                               {"accept_errors", s.accept_errors}});
 }
 
 }  // namespace
@@ -124,9 +117,10 @@ void print_stats(const sockchurn::echo::Stats& s) {
 int main(int argc, char** argv) {
   Options opt;
   const sockchurn::Flags flags = flag_table(opt);
-  const sockchurn::ServerMain m{"sockchurn-echo", flags, std::string(kAbout) + flags.help() + kExit, nullptr};
-  if (const auto status = sockchurn::parse_server_flags(m, argc, argv, opt.help)) return *status;
+  const sockchurn::ServerMain m{"sockchurn-echo", flags, std::string(kAbout) + flags.help() + sockchurn::kServerHelpEnd,
+                                nullptr};
+  if (const auto status = sockchurn::parse_server_flags(m, argc, argv, opt.toggles.help)) return *status;
   return sockchurn::run_server<sockchurn::echo::Server>(
-      m.program, opt.cfg, [](auto& server) { return sockchurn::ready_line(server.ports()); }, opt.stats,
+      m.program, opt.cfg, [](auto& server) { return sockchurn::ready_line(server.ports()); }, opt.toggles.stats,
       [](auto& server) { print_stats(server.stats()); });
 }

@@ -79,6 +79,25 @@ def within(row, name, low, high):
         print(f"FAIL: {row['name']}: {name} = {got}, want {low:.6f}..{high:.6f}")
         failures += 1
 
+def variant(row, protocol):
+    """A row's strategy, engine, flows and rpc from its name, and its key in
+    `seen`: the strategy, with its engine unless blocking, /flows:16 and /rpc
+    where the row has them."""
+    parts = row["name"].split("/")
+    dims = dict(p.split(":", 1) for p in parts if ":" in p)
+    strategy, engine = parts[1], dims.get("engine", "blocking")
+    flows, rpc = int(dims.get("flows", 1)), int(dims.get("rpc", 1))
+    key = ("udp/" if protocol == "udp" else "") + strategy
+    key += ("/engine:" + engine if engine != "blocking" else "") + ("/flows:16" if flows == 16 else "")
+    key += "/rpc" if rpc != 1 else ""
+    return strategy, engine, flows, rpc, key
+
+def calls_per_exchange(engine, flows, calls):
+    """System calls per exchange: the blocking engine's `calls` (the Asio
+    engine's at least those), one io_uring_enter for every flow's chain in
+    the io_uring engine."""
+    return 1 / flows if engine == "uring" else calls
+
 tcp, udp, tcp16, udp16 = (json.load(open(p)) for p in sys.argv[1:5])
 syscalls_counted = tcp["context"].get("syscall_counter", "").startswith("raw_syscalls")
 sanitizer = os.environ.get("SOCKCHURN_SANITIZE", "")
@@ -91,24 +110,14 @@ seen = set()
 for row in tcp["benchmarks"] + tcp16["benchmarks"]:
     if row.get("run_type") != "iteration":
         continue
-    parts = row["name"].split("/")
-    strategy = parts[1]
-    dims = dict(p.split(":", 1) for p in parts if ":" in p)
-    rpc, flows = int(dims.get("rpc", 1)), int(dims.get("flows", 1))
+    strategy, engine, flows, rpc, key = variant(row, "tcp")
     opens, rsts, calls = TCP[strategy]
-    engine = dims.get("engine", "blocking")
-    if engine == "uring":
-        calls = 1 / flows  # every flow's chain in one io_uring_enter
-    if engine != "blocking":
-        strategy += "/engine:" + engine
+    calls = calls_per_exchange(engine, flows, calls)
     if flows == 16:
-        strategy += "/flows:16"
         # The independent check at many flows: the kernel's opens agree
         # with the exchanges counted within 1%.
         within(row, "snmp_TcpActiveOpens_per_exchange", 0.99 / rpc, 1.01 / rpc)
-    if rpc != 1:
-        strategy += "/rpc"
-    seen.add(strategy)
+    seen.add(key)
     # keepalive's connections (one per flow) are opened in the first
     # cycles. With rpc:N or several flows a run ends with up to one
     # connection per flow part-used (opened, ended the strategy's way by
@@ -155,21 +164,17 @@ for row in tcp["benchmarks"] + tcp16["benchmarks"]:
 for row in udp["benchmarks"] + udp16["benchmarks"]:
     if row.get("run_type") != "iteration":
         continue
-    strategy = row["name"].split("/")[1]
+    strategy, engine, flows, _, key = variant(row, "udp")
     datagrams, calls = UDP[strategy]
-    flows = 16 if "/flows:16/" in row["name"] else 1
-    if "/engine:uring/" in row["name"]:
-        calls = 1 / flows  # the whole chain in one io_uring_enter, every flow's in one
-        strategy += "/engine:uring"
+    calls = calls_per_exchange(engine, flows, calls)
     if flows == 16:
-        strategy += "/flows:16"
         # The independent check at many flows: the kernel's datagrams (the
         # client's and the echo's) agree with the exchanges counted within
         # 1%; the up to 15 in flight at the end are sent but not counted.
         within(row, "snmp_UdpOutDatagrams_per_exchange", 0.99 * datagrams, 1.01 * datagrams)
     else:
         check(row, "snmp_UdpOutDatagrams_per_exchange", datagrams)
-    seen.add("udp/" + strategy)
+    seen.add(key)
     check(row, "snmp_UdpInErrors_per_exchange", 0)
     if syscalls_counted:
         check(row, "syscalls_per_exchange", calls, tolerance=(3 + flows) / row["iterations"] + 1e-9)

@@ -78,34 +78,40 @@ bad = sum(1 for r in rows if r.get("error_occurred"))
 print(",".join(ok) + "|" + str(bad) + "|" + d["context"].get("suite_unfinished_groups", ""))' "$1" 2>&1
 }
 
+# suite_with_kill PROCESS NAME WHAT: runs suite NAME and SIGKILLs the process
+# named PROCESS in it once its first group has a finished row; then $rc is
+# the suite's exit status and $r its suite_result. Returns 1, a failure
+# named WHAT, when no row came to wait for.
+suite_with_kill() {
+  local process=$1 name=$2 what=$3 pid
+  suite "$name"
+  if ! pid=$(first_row_then_pid "$process" "$name" | head -1) || [ -z "$pid" ]; then
+    wait "$suite_pid"
+    fail "$what: no finished row to wait for; $(tail -3 "$work/$name.out")"
+    return 1
+  fi
+  kill -KILL "$pid"
+  wait "$suite_pid"; rc=$?
+  r=$(suite_result "$work/$name.json")
+}
+
 # 1. SIGKILL of the benchmark binary in the suite's first group, once a row
 # of it has finished: the suite goes on with the second group; the first
 # group's finished rows are kept (the file cut short is closed) and it is
 # named unfinished.
-suite killed
-if pid=$(first_row_then_pid tcp_churn killed | head -1) && [ -n "$pid" ]; then
-  kill -KILL "$pid"
-  wait "$suite_pid"; rc=$?
-  r=$(suite_result "$work/killed.json")
+if suite_with_kill tcp_churn killed "SIGKILL of tcp_churn mid-group"; then
   if [ "$rc" -eq 1 ] && [[ $r == "fresh_linger0,reuse_unspec|0|tcp/fresh_linger0/closer:client" ]] &&
      tools_work sigkill "$work/killed.json"; then
     pass "SIGKILL of tcp_churn mid-group: exit 1; kept rows of fresh_linger0 (before the kill) and reuse_unspec; unfinished: ${r##*|}"
   else
     fail "SIGKILL of tcp_churn mid-group: exit $rc, result '$r'; $(tail -3 "$work/killed.out")"
   fi
-else
-  wait "$suite_pid"
-  fail "SIGKILL of tcp_churn mid-group: no finished row to wait for; $(tail -3 "$work/killed.out")"
 fi
 
 # 2. The echo server killed in the suite's first group: the benchmark running
 # then ends in an errored row that keeps its counters, the finished rows
 # stay, the second group runs.
-suite echo
-if pid=$(first_row_then_pid sockchurn-echo echo | head -1) && [ -n "$pid" ]; then
-  kill -KILL "$pid"
-  wait "$suite_pid"; rc=$?
-  r=$(suite_result "$work/echo.json")
+if suite_with_kill sockchurn-echo echo "echo server killed mid-group"; then
   errored=$($py -c '
 import json, sys
 rows = [r for r in json.load(open(sys.argv[1]))["benchmarks"] if r.get("error_occurred")]
@@ -117,9 +123,6 @@ print(" ".join("%d:%d" % (r.get("exchanges", -1), r.get("errors", -1)) for r in 
   else
     fail "echo server killed mid-group: exit $rc, result '$r', errored '$errored'; $(tail -3 "$work/echo.out")"
   fi
-else
-  wait "$suite_pid"
-  fail "echo server killed mid-group: no finished row to wait for; $(tail -3 "$work/echo.out")"
 fi
 
 # 3. SIGINT to scripts/bench (its whole process group, as Ctrl-C does)

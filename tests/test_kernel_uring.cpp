@@ -571,6 +571,15 @@ class UringChain : public ::testing::TestWithParam<int>, protected UringFixture 
     sqe.flags |= link;
   }
 
+  // A socket into slot 9, then an exchange with a port nobody listens on,
+  // each step linked to the next with `link`: the chain's results.
+  Strings chain_to_refused_port(unsigned link) {
+    const Endpoint refused = loopback(find_free_port(loopback(0), SOCK_STREAM));
+    prepare_socket_into(9, link);
+    prepare_exchange(9, refused, link);
+    return run();
+  }
+
   static constexpr std::string_view kPing = "ping";
   char echo[64] = {};
 };
@@ -611,26 +620,20 @@ TEST_P(UringChain, AllocatedSlotIsKnownOnlyFromItsCompletionSoTheRestFollowsInAS
 }
 
 TEST_P(UringChain, LinkedChainStopsAtAFailedConnectAndLeavesTheSocketInItsSlot) {
-  const Endpoint refused = loopback(find_free_port(loopback(0), SOCK_STREAM));
-  prepare_socket_into(9, IOSQE_IO_LINK);
-  prepare_exchange(9, refused, IOSQE_IO_LINK);
   // The close_direct at the end of the chain was cancelled with the rest...
-  EXPECT_EQ(run(), (Strings{"0", "ECONNREFUSED", "ECANCELED", "ECANCELED", "ECANCELED"}));
+  EXPECT_EQ(chain_to_refused_port(IOSQE_IO_LINK), (Strings{"0", "ECONNREFUSED", "ECANCELED", "ECANCELED", "ECANCELED"}));
   // ...so the socket is still in slot 9 until it is closed on its own.
   EXPECT_EQ(close_slot(9), "0");
   EXPECT_EQ(close_slot(9), "EBADF");
 }
 
 TEST_P(UringChain, HardLinkedChainRunsItsCloseEvenAfterAFailedConnect) {
-  const Endpoint refused = loopback(find_free_port(loopback(0), SOCK_STREAM));
-  prepare_socket_into(9, IOSQE_IO_HARDLINK);
-  prepare_exchange(9, refused, IOSQE_IO_HARDLINK);
   // A hard link does not cancel what follows: send and recv run on the
   // refused socket and the close runs. The recv reads end of stream (0), not
   // an error (a socket whose non-blocking connect() was refused does the
   // same; after a blocking connect() recv gives ENOTCONN): only the connect's
   // result tells that the exchange failed.
-  EXPECT_EQ(run(), (Strings{"0", "ECONNREFUSED", "EPIPE", "0", "0"}));
+  EXPECT_EQ(chain_to_refused_port(IOSQE_IO_HARDLINK), (Strings{"0", "ECONNREFUSED", "EPIPE", "0", "0"}));
   EXPECT_EQ(close_slot(9), "EBADF");
 }
 

@@ -19,6 +19,7 @@ using namespace sockchurn;
 
 namespace {
 
+using test::exchange_with;
 using test::ScriptedPeer;
 
 std::unique_ptr<Exchanger> udp_reuse(const Endpoint& server, std::size_t payload = 64) {
@@ -33,17 +34,13 @@ TEST(UdpStale, DatagramQueuedWhileDisconnectedIsDiscarded) {
   ScriptedPeer peer;
   auto ex = udp_reuse(peer.addr);
   Endpoint client;
-  auto t = peer.serve_once([&](auto& d, const Endpoint& from) {
-    client = from;
-    peer.send(d, from);
-  });
-  ASSERT_TRUE(ex->exchange().ok());
-  t.join();
+  ASSERT_TRUE(exchange_with(*ex, peer.serve_once([&](auto& d, const Endpoint& from) {
+                client = from;
+                peer.send(d, from);
+              })).ok());
   // The cycle ended with connect(AF_UNSPEC): a stranger's datagram is queued.
   ScriptedPeer::send_from(peer.other.get(), std::vector<unsigned char>(64, 0x5a), client);
-  t = peer.serve_once([&](auto& d, const Endpoint& from) { peer.send(d, from); });
-  const Outcome o = ex->exchange();
-  t.join();
+  const Outcome o = exchange_with(*ex, peer.echo_once());
   EXPECT_TRUE(o.ok()) << o.describe();
   EXPECT_EQ(ex->stale(), 1u);
 }
@@ -51,14 +48,12 @@ TEST(UdpStale, DatagramQueuedWhileDisconnectedIsDiscarded) {
 TEST(UdpStale, EarlierCyclesEchoIsDiscarded) {
   ScriptedPeer peer;
   auto ex = udp_reuse(peer.addr);
-  auto t = peer.serve_once([&](auto& d, const Endpoint& client) {
+  const Outcome o = exchange_with(*ex, peer.serve_once([&](auto& d, const Endpoint& client) {
     auto old = d;
     old[0] ^= 0x01;  // another sequence number, same body: a late echo
     peer.send(old, client);
     peer.send(d, client);
-  });
-  const Outcome o = ex->exchange();
-  t.join();
+  }));
   EXPECT_TRUE(o.ok()) << o.describe();
   EXPECT_EQ(ex->stale(), 1u);
 }
@@ -66,12 +61,10 @@ TEST(UdpStale, EarlierCyclesEchoIsDiscarded) {
 TEST(UdpStale, CorruptedEchoIsAMismatchNotStale) {
   ScriptedPeer peer;
   auto ex = udp_reuse(peer.addr);
-  auto t = peer.serve_once([&](auto& d, const Endpoint& client) {
+  const Outcome o = exchange_with(*ex, peer.serve_once([&](auto& d, const Endpoint& client) {
     d.back() ^= 0xff;  // the body differs: not any cycle's message
     peer.send(d, client);
-  });
-  const Outcome o = ex->exchange();
-  t.join();
+  }));
   EXPECT_EQ(o.err, kEchoMismatch);
   EXPECT_EQ(o.describe(), "recv: echo mismatch");
   EXPECT_EQ(ex->stale(), 0u);
@@ -80,12 +73,10 @@ TEST(UdpStale, CorruptedEchoIsAMismatchNotStale) {
 TEST(UdpStale, TruncatedEchoIsAMismatch) {
   ScriptedPeer peer;
   auto ex = udp_reuse(peer.addr);
-  auto t = peer.serve_once([&](auto& d, const Endpoint& client) {
+  const Outcome o = exchange_with(*ex, peer.serve_once([&](auto& d, const Endpoint& client) {
     d.pop_back();
     peer.send(d, client);
-  });
-  const Outcome o = ex->exchange();
-  t.join();
+  }));
   EXPECT_EQ(o.err, kEchoMismatch);
 }
 

@@ -20,28 +20,30 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "net/fd.hpp"
 #include "engines/uring/uring_ring.hpp"
+#include "support/needs_uring.hpp"
 
 namespace sockchurn {
 namespace {
 
 std::vector<int> as_vector(std::span<const int> results) { return {results.begin(), results.end()}; }
 
-class UringRing : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (const std::string missing = uring_support(); !missing.empty()) GTEST_SKIP() << missing;
-  }
-};
+// A connected pair of AF_UNIX stream sockets: what one sends, the other reads.
+std::pair<Fd, Fd> stream_pair() {
+  int fds[2];
+  check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");
+  return {Fd(fds[0]), Fd(fds[1])};
+}
+
+using UringRing = test::NeedsUring<>;
 
 TEST_F(UringRing, ResultsComeInTheOrderTheOperationsWerePrepared) {
   Ring ring(8);
-  int fds[2];
-  check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");
-  const Fd a(fds[0]), b(fds[1]);
+  const auto [a, b] = stream_pair();
   char buf[8];
   // The recv waits for the send prepared after it.
   io_uring_prep_recv(&ring.prepare(), b.get(), buf, sizeof buf, 0);
@@ -56,9 +58,7 @@ TEST_F(UringRing, ResultsComeInTheOrderTheOperationsWerePrepared) {
 
 TEST_F(UringRing, OperationStillRunningAtTheTimeoutIsCancelled) {
   Ring ring(8);
-  int fds[2];
-  check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");
-  const Fd a(fds[0]), b(fds[1]);
+  const auto [a, b] = stream_pair();
   char buf[8];
   io_uring_prep_recv(&ring.prepare(), b.get(), buf, sizeof buf, 0);  // nothing comes
   io_uring_prep_nop(&ring.prepare());

@@ -29,6 +29,7 @@
 #include "observe/sysinfo.hpp"
 #include "observe/tcp_states.hpp"
 #include "support/echo_client.hpp"
+#include "support/needs_uring.hpp"
 #include "support/scripted_peer.hpp"
 #include "support/strategy_cases.hpp"
 
@@ -77,11 +78,8 @@ std::string close_slot(UringExchanger& ex, unsigned slot = UringExchanger::kSlot
 // strategy's slot is empty then.
 bool keeps_socket(const char* strategy) { return std::string(strategy) == "reuse_unspec"; }
 
-class UringStrategies : public ::testing::TestWithParam<Case> {
+class UringStrategies : public test::NeedsUring<::testing::TestWithParam<Case>> {
  protected:
-  void SetUp() override {
-    if (const std::string missing = uring_support(); !missing.empty()) GTEST_SKIP() << missing;
-  }
   echo::BackgroundServer server_{echo::Config{.listen = GetParam().v6 ? "::1" : "127.0.0.1"}};
 };
 
@@ -120,12 +118,7 @@ std::vector<Case> tcp_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Tcp, UringStrategies, ::testing::ValuesIn(tcp_cases()), case_name);
 
-class UringStrategyEffects : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (const std::string missing = uring_support(); !missing.empty()) GTEST_SKIP() << missing;
-  }
-};
+using UringStrategyEffects = test::NeedsUring<>;
 
 TEST_F(UringStrategyEffects, RefusedConnectIsTheCycleOutcomeAndLeavesNoSocket) {
   // A port with no listener: every strategy reports the connect's error.
@@ -159,11 +152,8 @@ struct UdpCase {
   unsigned flows = 1;
 };
 
-class UringUdpStrategies : public ::testing::TestWithParam<UdpCase> {
+class UringUdpStrategies : public test::NeedsUring<::testing::TestWithParam<UdpCase>> {
  protected:
-  void SetUp() override {
-    if (const std::string missing = uring_support(); !missing.empty()) GTEST_SKIP() << missing;
-  }
   echo::BackgroundServer server_{echo::Config{.listen = GetParam().v6 ? "::1" : "127.0.0.1"}};
 };
 
@@ -209,19 +199,11 @@ INSTANTIATE_TEST_SUITE_P(Udp, UringUdpStrategies,
                                            UdpCase{"sendto", 64, false, 16}),
                          udp_case_name);
 
+using test::exchange_with;
 using test::ScriptedPeer;
 
-class UringUdpScripted : public ::testing::TestWithParam<const char*> {
+class UringUdpScripted : public test::NeedsUring<::testing::TestWithParam<const char*>> {
  protected:
-  void SetUp() override {
-    if (const std::string missing = uring_support(); !missing.empty()) GTEST_SKIP() << missing;
-  }
-  // One exchange against the peer running `script`.
-  Outcome exchange_with(UringExchanger& ex, std::thread script) {
-    const Outcome o = ex.exchange();
-    script.join();
-    return o;
-  }
   ScriptedPeer peer;
 };
 

@@ -3,24 +3,57 @@
 // 2), print --help, build the server (bad settings exit 2, any other failure
 // 1), stop cleanly on SIGINT/SIGTERM, print the ready line, run, print the
 // counters with --stats. Each binary keeps only what is its own: its flags,
-// its server, its ready line and its counters.
+// its server, its ready line and its counters. The flags every one has
+// (--stats, --help), the end of its help and its counters' line are here.
 #pragma once
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <boost/asio/signal_set.hpp>
 
 #include "process/flags.hpp"
 
 namespace sockchurn {
+
+// The end of every server binary's --help: how flags take values, and the
+// exit statuses parse_server_flags and run_server give.
+inline constexpr const char* kServerHelpEnd = R"(
+Flags take their value as --flag=VALUE or --flag VALUE.
+Exit status: 0 after a signal, 1 when it cannot listen, 2 for a bad flag.
+)";
+
+// What the flags every server binary has set.
+struct ServerToggles {
+  bool stats = false;  // --stats: its counters on stderr at exit
+  bool help = false;   // --help, -h
+};
+
+// Adds --stats and --help (-h) to a server binary's table, as its last rows.
+inline Flags& add_server_toggles(Flags& f, ServerToggles& t) {
+  return f.toggle("--stats", "print counters on stderr at exit", [&t] { t.stats = true; })
+      .toggle("--help", "this text", [&t] { t.help = true; })
+      .alias("-h", "--help");
+}
+
+// Prints "PROGRAM: stats NAME=VALUE ..." as one line on stderr (--stats).
+inline void print_counters(const char* program,
+                           std::initializer_list<std::pair<const char*, std::uint64_t>> counters) {
+  std::string line = std::string(program) + ": stats";
+  for (const auto& [name, value] : counters) line += std::string(" ") + name + "=" + std::to_string(value);
+  line += '\n';
+  std::fputs(line.c_str(), stderr);
+}
 
 struct ServerMain {
   const char* program;            // "sockchurn-echo": prefixes every message

@@ -1,6 +1,6 @@
 // A UDP "server" on 127.0.0.1 that answers each datagram as a test's script
 // says (stale, duplicate, corrupted or missing echoes), for the UDP
-// strategies of every engine.
+// strategies of every engine, and one exchange against it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include "net/endpoint.hpp"
 #include "net/fd.hpp"
 #include "net/sockops.hpp"
+#include "model/exchange.hpp"
 
 namespace sockchurn::test {
 
@@ -48,5 +49,13 @@ struct ScriptedPeer {
     return serve_once([this](auto& d, const Endpoint& from) { send(d, from); });
   }
 };
+
+// One exchange of `ex` while the peer runs `script` (serve_once's or
+// echo_once's thread): the exchange's outcome, once the script is done.
+inline Outcome exchange_with(Exchanger& ex, std::thread script) {
+  const Outcome o = ex.exchange();
+  script.join();
+  return o;
+}
 
 }  // namespace sockchurn::test
