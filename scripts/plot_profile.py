@@ -15,21 +15,19 @@ See docs/profile.md.
 """
 
 import argparse
-import json
 import platform
 import re
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from sockchurn_results import flamegraph as fg  # noqa: E402
-from sockchurn_results import jsonfile  # noqa: E402
-from sockchurn_results import profile as pr  # noqa: E402
+from sockchurn_results import chartfiles, jsonfile
+from sockchurn_results.jsonfile import read_json
+from sockchurn_results.tables import markdown
+from sockchurn_results.usage import UsageProblem, key_values
+from sockchurn_results import flamegraph as fg
+from sockchurn_results import profile as pr
 
 PROG = "plot_profile.py"
 BUCKET_COLORS = {"socket create/destroy": "#1f77b4", "port search": "#d62728",
@@ -41,11 +39,7 @@ FLAME_COLORS = {"socket create/destroy": "rgb(120,170,230)", "port search": "rgb
                 "teardown": "rgb(190,160,220)", "epoll": "rgb(200,160,130)",
                 "scheduler": "rgb(240,170,215)", pr.SYSCALL_ENTRY: "rgb(215,215,120)"}
 PROTOCOL_TITLES = {"tcp": "TCP", "udp": "UDP"}
-matplotlib.rcParams.update({"svg.hashsalt": "sockchurn", "font.size": 9})
-
-
-class UsageProblem(Exception):
-    """A problem to report on one line with exit status 2."""
+chartfiles.setup(font_size=9, grid=False)
 
 
 def parse_args(argv):
@@ -70,33 +64,11 @@ def safe(text):
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "_"
 
 
-def key_values(items, what):
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise UsageProblem(f"--{what} '{item}' is not KEY=VALUE")
-        k, v = item.split("=", 1)
-        out[k] = v
-    return out
-
-
 def read_text(path):
     try:
         return Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as e:
         raise UsageProblem(f"cannot read {path}: {e.strerror}") from None
-
-
-def read_json(path):
-    """A JSON file, plain or gzip-compressed (profile.json.gz)."""
-    try:
-        return json.loads(jsonfile.read_text(path))
-    except OSError as e:
-        raise UsageProblem(f"cannot read {path}: {e.strerror}") from None
-    except json.JSONDecodeError as e:
-        raise UsageProblem(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
-    except (UnicodeDecodeError, EOFError, ValueError):
-        raise UsageProblem(f"{path}: not a JSON or gzip-compressed JSON file") from None
 
 
 # ---- collect ------------------------------------------------------------------
@@ -219,12 +191,7 @@ def bucket_chart(doc, out, written):
                  + provenance_line(doc) + "\n(profiled runs; rates are not the suite's figures)",
                  fontsize=9)
     fig.tight_layout(rect=(0, 0.08, 1, 0.93))
-    for ext in ("png", "svg"):
-        path = out / f"buckets.{ext}"
-        # No date in the SVG, and hashsalt (above) for its ids: redrawn, the same bytes.
-        fig.savefig(path, dpi=110, metadata={"Date": None} if ext == "svg" else None)
-        written.append(path)
-    plt.close(fig)
+    written += chartfiles.save(fig, out / "buckets")
 
 
 def flame_color(name):
@@ -262,9 +229,7 @@ def flame_charts(doc, out, written):
 # ---- report.md --------------------------------------------------------------------
 
 def md_table(head, rows):
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return markdown(head, rows) + "\n"
 
 
 def check_line(g):

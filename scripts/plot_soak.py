@@ -31,17 +31,15 @@ import statistics
 import sys
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from sockchurn_results import chartfiles
 
 PROG = "plot_soak.py"
 RSS_PCT, RSS_KIB = 25.0, 8192
 FD_PCT, FD_COUNT = 25.0, 64
 MIN_SAMPLES = 9
-matplotlib.rcParams.update({"svg.hashsalt": "sockchurn", "font.size": 10,
-                            "axes.grid": True, "grid.alpha": 0.3})
+chartfiles.setup()
 
 
 class SoakError(ValueError):
@@ -210,14 +208,7 @@ def plot(record, prefix):
            f"{len(record.get('runs', []))} benchmark runs")
     fig.suptitle(title + "\n" + sub, fontsize=10)
     fig.tight_layout()
-    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for ext in ("png", "svg"):
-        out = f"{prefix}.{ext}"
-        fig.savefig(out, dpi=110, metadata={"Date": None} if ext == "svg" else None)
-        written.append(out)
-    plt.close(fig)
-    return written
+    return chartfiles.save(fig, prefix)
 
 
 def parse_args(argv):

@@ -17,6 +17,8 @@ space"; one whose kernel frames match no rule is "other". Patterns are exact fun
 import re
 from collections import Counter, namedtuple
 
+from .tables import aligned
+
 SERVER_COMM = "sockchurn-echo"
 # The harness pins each client thread (sched_setaffinity) as it starts a run:
 # the last of these marks the start of the run Google Benchmark reports.
@@ -483,17 +485,14 @@ def _short(bucket):
 def bucket_table_text(profile, role="client"):
     """Aligned text table: µs per exchange per bucket, one row per group."""
     head = ["group"] + [_short(b) for b in BUCKETS] + ["sum", "measured", "diff", "other%"]
-    lines = [head]
+    rows = []
     for name, buckets, total, measured, check in bucket_rows(profile, role):
         diff = check.get("difference")
-        lines.append([name] + [f"{buckets.get(b, 0):.2f}" for b in BUCKETS] +
-                     [f"{total:.2f}", "-" if measured is None else f"{measured:.2f}",
-                      "-" if diff is None else f"{diff * 100:+.1f}%",
-                      f"{check['other_share'] * 100:.0f}%"])
-    widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(row, widths)))
-                     for row in lines) + "\n"
+        rows.append([name] + [f"{buckets.get(b, 0):.2f}" for b in BUCKETS] +
+                    [f"{total:.2f}", "-" if measured is None else f"{measured:.2f}",
+                     "-" if diff is None else f"{diff * 100:+.1f}%",
+                     f"{check['other_share'] * 100:.0f}%"])
+    return aligned(head, rows, right=range(1, len(head))) + "\n"
 
 
 # ---- profile.json ---------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Tables for compare.py: which columns, how cells read, text/markdown/CSV.
+"""Tables for compare.py: which columns, how cells read, text/markdown/CSV
+(the grids drawn by tables.py).
 
 Pure: summaries and ratio tables in, strings out.
 """
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .names import DEFAULT_DIMS, GROUPS as GROUP_ORDER, RING_DEFAULT
 from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count, value_key
+from .tables import aligned, markdown
 
 FORMATS = ("text", "md", "csv")
 
@@ -226,25 +228,18 @@ def cells(table):
     return [c.header for c in columns], rows, columns
 
 
+def _right(columns):
+    """The indexes of the columns aligned right: the numbers, but for the U test's."""
+    return {i for i, c in enumerate(columns) if c.kind in _NUMERIC_KINDS and c.kind != "utest"}
+
+
 def render_text(table):
     headers, rows, columns = cells(table)
     lines = [f"== {table.title} =="]
     if table.explanation:
         lines += table.explanation.split("\n")
     lines += [f"note: {n}" for n in table.notes]
-    if not rows:
-        lines.append(table.empty)
-        return "\n".join(lines) + "\n"
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    right = [c.kind in _NUMERIC_KINDS and c.kind != "utest" for c in columns]
-
-    def line(values):
-        parts = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)]
-        return "  ".join(parts).rstrip()
-
-    lines.append(line(headers))
-    lines.append(line(["-" * w for w in widths]))
-    lines += [line(r) for r in rows]
+    lines.append(aligned(headers, rows, _right(columns), rule=True) if rows else table.empty)
     return "\n".join(lines) + "\n"
 
 
@@ -255,14 +250,7 @@ def render_markdown(table):
         lines += [f"{line}  " for line in table.explanation.split("\n")] + [""]
     if table.notes:
         lines += [f"Note: {n}  " for n in table.notes] + [""]
-    if not rows:
-        lines.append(table.empty)
-        return "\n".join(lines) + "\n"
-    escape = lambda s: s.replace("|", "\\|")  # noqa: E731
-    lines.append("| " + " | ".join(escape(h) for h in headers) + " |")
-    lines.append("|" + "|".join("---:" if c.kind in _NUMERIC_KINDS and c.kind != "utest"
-                                else "---" for c in columns) + "|")
-    lines += ["| " + " | ".join(escape(v) for v in r) + " |" for r in rows]
+    lines.append(markdown(headers, rows, _right(columns)) if rows else table.empty)
     return "\n".join(lines) + "\n"
 
 
