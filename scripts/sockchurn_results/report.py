@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from .names import DEFAULT_DIMS, GROUPS as GROUP_ORDER, RING_DEFAULT
-from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count, value_key
+from .stats import (ALPHA, EXCHANGE_METRICS, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count,
+                    metrics_of, value_key)
 from .tables import aligned, markdown
 
 FORMATS = ("text", "md", "csv")
@@ -351,8 +352,7 @@ def errors_report(summary_errors, title="errored benchmarks (excluded from every
     return Table(title, summary_errors, columns, empty="(none)")
 
 
-RUN_METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
-               "p50_us", "p99_us", "time_wait", "errors", "stale")
+RUN_METRICS = EXCHANGE_METRICS + ("time_wait", "errors", "stale")
 
 
 def runs_report(results, summary):
@@ -369,7 +369,7 @@ def runs_report(results, summary):
         metrics = [m for m in RUN_METRICS if m in frame.columns]
         title = "every run (median over repetitions; errors, stale: sum)"
     else:
-        metrics = ["real_time_ns", "cpu_time_ns"] + list(results.counters)
+        metrics = list(metrics_of(results))
         title = "every run (median over repetitions)"
     kinds = {"exchanges_per_s": "rate", "time_wait": "count", "errors": "count", "stale": "count"}
     columns = ([col("run_name", "benchmark"), col("n", kind="int")]
