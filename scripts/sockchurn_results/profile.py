@@ -17,8 +17,6 @@ space"; one whose kernel frames match no rule is "other". Patterns are exact fun
 import re
 from collections import Counter, namedtuple
 
-from .tables import aligned
-
 SERVER_COMM = "sockchurn-echo"
 # The harness pins each client thread (sched_setaffinity) as it starts a run:
 # the last of these marks the start of the run Google Benchmark reports.
@@ -461,38 +459,6 @@ def diff_functions(base, base_exchanges, other, other_exchanges, min_us=0.05, to
     changed = sorted((r for r in rows if r[0] not in flagged and abs(r[2] - r[1]) >= min_us),
                      key=lambda r: (-abs(r[2] - r[1]), r[0]))
     return {"gone": gone[:top], "added": added[:top], "changed": changed[:top]}
-
-
-# ---- the table ------------------------------------------------------------------
-
-def bucket_rows(profile, role="client"):
-    """[(group, {bucket: µs}, total, measured, check)] for a loaded profile.json."""
-    rows = []
-    for g in profile["groups"]:
-        r = g[role]
-        rows.append((g["name"], r["bucket_us"], sum(r["bucket_us"].values()),
-                     r["measured_us"], r["check"]))
-    return rows
-
-
-def _short(bucket):
-    return {"socket create/destroy": "sock c/d", "port search": "port",
-            "handshake": "handshake", "data path": "data", "teardown": "teardown",
-            "epoll": "epoll", "scheduler": "sched", SYSCALL_ENTRY: "entry",
-            OTHER: "other", USER: "user"}.get(bucket, bucket)
-
-
-def bucket_table_text(profile, role="client"):
-    """Aligned text table: µs per exchange per bucket, one row per group."""
-    head = ["group"] + [_short(b) for b in BUCKETS] + ["sum", "measured", "diff", "other%"]
-    rows = []
-    for name, buckets, total, measured, check in bucket_rows(profile, role):
-        diff = check.get("difference")
-        rows.append([name] + [f"{buckets.get(b, 0):.2f}" for b in BUCKETS] +
-                    [f"{total:.2f}", "-" if measured is None else f"{measured:.2f}",
-                     "-" if diff is None else f"{diff * 100:+.1f}%",
-                     f"{check['other_share'] * 100:.0f}%"])
-    return aligned(head, rows, right=range(1, len(head))) + "\n"
 
 
 # ---- profile.json ---------------------------------------------------------------
