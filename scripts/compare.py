@@ -42,15 +42,11 @@ import pandas as pd
 import sockchurn_results as sr
 from sockchurn_results import paired_report
 from sockchurn_results.section_report import conntrack_report, tw_reuse_report
+from sockchurn_results.usage import UsageProblem
 
-METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
-           "p50_us", "p99_us", "real_time_ns", "cpu_time_ns")
+METRICS = sr.stats.EXCHANGE_METRICS + sr.stats.TIME_METRICS
 TABLES = ("paired", "ratios", "syscall", "errors", "runs", "tw_reuse", "conntrack")
 PROG = "compare.py"
-
-
-class UsageProblem(Exception):
-    """A problem to report on one line with exit status 2."""
 
 
 def parse_args(argv):

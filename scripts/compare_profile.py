@@ -8,19 +8,15 @@ See docs/profile.md.
 """
 
 import argparse
-import json
 import os
 import sys
 
-
 from sockchurn_results import profile as pr
-from sockchurn_results.jsonfile import read_text
+from sockchurn_results.jsonfile import read_json
+from sockchurn_results.tables import aligned, markdown
+from sockchurn_results.usage import UsageProblem
 
 PROG = "compare_profile.py"
-
-
-class UsageProblem(Exception):
-    """A problem to report on one line with exit status 2."""
 
 
 def parse_args(argv):
@@ -37,17 +33,7 @@ def parse_args(argv):
 
 
 def load(path):
-    try:
-        doc = json.loads(read_text(path))
-    except OSError as e:
-        raise UsageProblem(f"cannot read {path}: {e.strerror}") from None
-    except (UnicodeDecodeError, EOFError, ValueError) as e:
-        if isinstance(e, json.JSONDecodeError):
-            raise UsageProblem(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
-        raise UsageProblem(f"{path}: not a JSON or gzip-compressed JSON file") from None
-    except json.JSONDecodeError as e:
-        raise UsageProblem(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
-    return pr.check_profile(doc, path)
+    return pr.check_profile(read_json(path), path)
 
 
 def compare_rows(a, b, role="client"):
@@ -80,14 +66,8 @@ def render(rows, fmt, header):
     head = ["group", "bucket", "A µs", "B µs", "change µs", "change %"]
     cells = [[g, k, f"{x:.2f}", f"{y:.2f}", f"{d:+.2f}", "-" if p is None else f"{p:+.0f}%"]
              for g, k, x, y, d, p in rows]
-    if fmt == "md":
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(c) + " |" for c in cells]
-    else:
-        widths = [max(len(r[i]) for r in [head] + cells) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-                 for r in [head] + cells]
-    return "\n".join(header) + "\n\n" + "\n".join(lines) + "\n"
+    table = markdown(head, cells) if fmt == "md" else aligned(head, cells, right=range(2, len(head)))
+    return "\n".join(header) + "\n\n" + table + "\n"
 
 
 def main(argv=None):

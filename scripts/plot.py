@@ -26,26 +26,18 @@ import sys
 import textwrap
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-import sockchurn_results as sr  # noqa: E402
-from sockchurn_results.section_charts import conntrack_charts, tw_reuse_chart  # noqa: E402
-from sockchurn_results import amortisation, engine_cpu  # noqa: E402
-from sockchurn_results import answers, facets, forest, jsonfile  # noqa: E402
-from sockchurn_results.chartstyle import (clipped_errorbar, engine_style, has_spread, log_axis,  # noqa: E402
+import sockchurn_results as sr
+from sockchurn_results import amortisation, answers, chartfiles, engine_cpu, facets, forest, jsonfile
+from sockchurn_results.chartstyle import (clipped_errorbar, engine_style, has_spread, log_axis,
                                           median_of, repetitions_caption, robust_top, thousands,
                                           thread_axis)
+from sockchurn_results.section_charts import conntrack_charts, tw_reuse_chart
 
 PROG = "plot.py"
-FORMATS = ("png", "svg")
-GROUP_TITLES = {"tcp": "TCP", "udp": "UDP"}
-matplotlib.rcParams.update({"svg.hashsalt": "sockchurn", "font.size": 10,
-                            "axes.grid": True, "grid.alpha": 0.3})
+chartfiles.setup()
 
 
 class NothingToPlot(Exception):
@@ -112,13 +104,7 @@ class Plotter:
                                    has_spread(lines)) + self.rpc_note
 
     def save(self, fig, stem):
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        for fmt in FORMATS:
-            path = self.outdir / f"{safe(stem)}.{fmt}"
-            metadata = {"Date": None} if fmt == "svg" else None
-            fig.savefig(path, dpi=110, metadata=metadata, bbox_inches="tight")
-            self.written.append(str(path))
-        plt.close(fig)
+        self.written += chartfiles.save(fig, self.outdir / safe(stem), tight=True)
 
     def groups(self, placement):
         rows = self.summary[self.summary["group"].isin(sr.CHURN_GROUPS)]

@@ -16,17 +16,17 @@ import sys
 from pathlib import Path
 
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from sockchurn_results.jsonfile import read_text  # noqa: E402
-from sockchurn_results.roles import RolesError, strategy_roles  # noqa: E402
+from sockchurn_results import chartfiles
+from sockchurn_results.jsonfile import read_text
+from sockchurn_results.roles import RolesError, strategy_roles
 
 PROG = "plot_exhaustion.py"
-matplotlib.rcParams.update({"svg.hashsalt": "sockchurn", "font.size": 10,
-                            "axes.grid": True, "grid.alpha": 0.3})
+# Its PNG is drawn finer than the others' (chartfiles.DPI): the committed
+# charts were drawn so, and redrawn they stay the same.
+DPI = 120
+chartfiles.setup()
 
 
 def parse_args(argv):
@@ -153,15 +153,7 @@ def plot(doc, out):
                  "fails at once.")
     fig.text(0.01, 0.005, "\n".join(notes), fontsize=8, va="bottom", family="monospace")
     fig.tight_layout(rect=(0, 0.012 * (len(notes) + 1), 1, 1))
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for ext in ("png", "svg"):
-        path = out.with_name(out.name + "." + ext)
-        fig.savefig(path, dpi=120 if ext == "png" else None, metadata={"Date": None} if ext == "svg" else None)
-        written.append(str(path))
-    plt.close(fig)
-    return written, notes
+    return chartfiles.save(fig, Path(out), dpi=DPI), notes
 
 
 def main(argv=None):

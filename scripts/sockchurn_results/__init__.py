@@ -1,6 +1,51 @@
-"""sockchurn results: read Google Benchmark JSON, summarise, compare, chart data.
+"""sockchurn results: the Python tools' package, one concern a module.
 
-Pure functions over pandas DataFrames; ``load`` is the only I/O.
+The entry points in scripts/ (compare.py, plot.py, plot_profile.py,
+compare_profile.py, plot_soak.py, plot_exhaustion.py, merge_results.py,
+paired, report, readme, scenario, ...) parse their options and call these.
+
+Loading
+  jsonfile       results files, plain or gzip-compressed: read, decode, write
+  loading        Google Benchmark JSON -> Results (a DataFrame of rows)
+  names          benchmark names -> dimensions
+  roles          strategy roles (reuse, fresh, reference) and order
+  registry       the binaries' strategy registry (--list-groups --json)
+  suite_sections scripts/bench_sections.json, the extra sections as data
+  scenarios      the user's cases as data
+Statistics
+  stats          per-run summaries, reuse / fresh ratios, the U test, the metrics
+  comparing      two results files: matched runs, changes, context differences
+  sections       the extra sections' tables (tw_reuse, conntrack)
+  paired_stats   intervals of paired ratios, modes of rates
+  paired_analysis a rotation group's slices -> flags, ratios, modes
+  answers        each scenario's answer from the paired ratios
+  soak           the soak's samples and its growth verdict
+Measuring
+  paired         the paired driver: slice workers run interleaved
+  server_probe   what an external echo server can serve
+Tables and text
+  tables         Markdown and aligned text grids (every table is drawn here)
+  report         compare.py's tables: columns, cells, text / md / csv, provenance
+  section_report, paired_report  the sections' and the paired ratios' tables
+  html_report    the one-page HTML report
+  readme         the README's generated blocks
+Charts
+  chartfiles     matplotlib's setup (Agg, the style) and the one save (PNG + SVG)
+  chartstyle     axes, line styles and captions
+  chartdata, facets, engines  chart data: lines, panels, engine variants (pure)
+  forest, amortisation, engine_cpu, section_charts  the figures plot.py draws
+Profile analysis
+  profile        perf script -> buckets, folded stacks, syscalls, profile.json
+  profile_report report.md and the bucket tables
+  profile_charts the bucket chart and the flame graphs
+  flamegraph     flame graphs as plain SVG
+Entry points
+  usage          UsageProblem (one line, exit status 2) and KEY=VALUE options
+
+Pure functions (documents and DataFrames in, values out) except: jsonfile,
+loading.load, suite_sections and soak.load_record read files, registry and paired run the
+binaries, server_probe contacts a server, chartfiles and profile_charts
+write files.
 """
 
 from .chartdata import placements, series, speedup_series

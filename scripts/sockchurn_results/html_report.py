@@ -15,7 +15,7 @@ import html
 import math
 import re
 
-from .answers import CONNTRACK_LIFETIME_S, TIME_WAIT_S, evidence_lines, label
+from .answers import CONNTRACK_LIFETIME_S, TIME_WAIT_S, label
 from .report import provenance
 
 # Slices or rows whose foreign CPU load (CPUs busy outside client and server)

@@ -3,13 +3,16 @@
 Every tool reads results through ``read_text``: a file that starts with
 gzip's magic bytes (``NAME.json.gz``, as the committed references are kept
 so that no tracked file passes 2 MiB) is decompressed, anything else is read
-as UTF-8 text. ``dumps`` writes a document compactly, one benchmark row a
+as UTF-8 text; ``read_json`` decodes it, with the one-line messages of
+usage.UsageProblem. ``dumps`` writes a document compactly, one benchmark row a
 line, so a file stays small and a diff stays readable.
 """
 
 import gzip
 import json
 from pathlib import Path
+
+from .usage import UsageProblem
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -23,6 +26,19 @@ def read_text(path):
     if data[:2] == GZIP_MAGIC:
         data = gzip.decompress(data)
     return data.decode("utf-8")
+
+
+def read_json(path):
+    """The JSON document in PATH, plain or gzip-compressed; a file that cannot
+    be read or is not JSON raises UsageProblem saying so."""
+    try:
+        return json.loads(read_text(path))
+    except OSError as e:
+        raise UsageProblem(f"cannot read {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise UsageProblem(f"{path}: not JSON ({e.msg} at line {e.lineno})") from None
+    except (UnicodeDecodeError, EOFError, ValueError):
+        raise UsageProblem(f"{path}: not a JSON or gzip-compressed JSON file") from None
 
 
 def dumps(doc):

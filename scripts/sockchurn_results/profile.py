@@ -461,41 +461,6 @@ def diff_functions(base, base_exchanges, other, other_exchanges, min_us=0.05, to
     return {"gone": gone[:top], "added": added[:top], "changed": changed[:top]}
 
 
-# ---- the table ------------------------------------------------------------------
-
-def bucket_rows(profile, role="client"):
-    """[(group, {bucket: µs}, total, measured, check)] for a loaded profile.json."""
-    rows = []
-    for g in profile["groups"]:
-        r = g[role]
-        rows.append((g["name"], r["bucket_us"], sum(r["bucket_us"].values()),
-                     r["measured_us"], r["check"]))
-    return rows
-
-
-def _short(bucket):
-    return {"socket create/destroy": "sock c/d", "port search": "port",
-            "handshake": "handshake", "data path": "data", "teardown": "teardown",
-            "epoll": "epoll", "scheduler": "sched", SYSCALL_ENTRY: "entry",
-            OTHER: "other", USER: "user"}.get(bucket, bucket)
-
-
-def bucket_table_text(profile, role="client"):
-    """Aligned text table: µs per exchange per bucket, one row per group."""
-    head = ["group"] + [_short(b) for b in BUCKETS] + ["sum", "measured", "diff", "other%"]
-    lines = [head]
-    for name, buckets, total, measured, check in bucket_rows(profile, role):
-        diff = check.get("difference")
-        lines.append([name] + [f"{buckets.get(b, 0):.2f}" for b in BUCKETS] +
-                     [f"{total:.2f}", "-" if measured is None else f"{measured:.2f}",
-                      "-" if diff is None else f"{diff * 100:+.1f}%",
-                      f"{check['other_share'] * 100:.0f}%"])
-    widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(row, widths)))
-                     for row in lines) + "\n"
-
-
 # ---- profile.json ---------------------------------------------------------------
 
 FORMAT = "sockchurn-profile"

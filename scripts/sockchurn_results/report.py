@@ -1,4 +1,5 @@
-"""Tables for compare.py: which columns, how cells read, text/markdown/CSV.
+"""Tables for compare.py: which columns, how cells read, text/markdown/CSV
+(the grids drawn by tables.py).
 
 Pure: summaries and ratio tables in, strings out.
 """
@@ -10,7 +11,9 @@ import re
 from dataclasses import dataclass, field
 
 from .names import DEFAULT_DIMS, GROUPS as GROUP_ORDER, RING_DEFAULT
-from .stats import ALPHA, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count, value_key
+from .stats import (ALPHA, EXCHANGE_METRICS, MIN_U_REPETITIONS, errnos, higher_is_better, is_errno_count,
+                    metrics_of, value_key)
+from .tables import aligned, markdown
 
 FORMATS = ("text", "md", "csv")
 
@@ -226,25 +229,18 @@ def cells(table):
     return [c.header for c in columns], rows, columns
 
 
+def _right(columns):
+    """The indexes of the columns aligned right: the numbers, but for the U test's."""
+    return {i for i, c in enumerate(columns) if c.kind in _NUMERIC_KINDS and c.kind != "utest"}
+
+
 def render_text(table):
     headers, rows, columns = cells(table)
     lines = [f"== {table.title} =="]
     if table.explanation:
         lines += table.explanation.split("\n")
     lines += [f"note: {n}" for n in table.notes]
-    if not rows:
-        lines.append(table.empty)
-        return "\n".join(lines) + "\n"
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    right = [c.kind in _NUMERIC_KINDS and c.kind != "utest" for c in columns]
-
-    def line(values):
-        parts = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right)]
-        return "  ".join(parts).rstrip()
-
-    lines.append(line(headers))
-    lines.append(line(["-" * w for w in widths]))
-    lines += [line(r) for r in rows]
+    lines.append(aligned(headers, rows, _right(columns), rule=True) if rows else table.empty)
     return "\n".join(lines) + "\n"
 
 
@@ -255,14 +251,7 @@ def render_markdown(table):
         lines += [f"{line}  " for line in table.explanation.split("\n")] + [""]
     if table.notes:
         lines += [f"Note: {n}  " for n in table.notes] + [""]
-    if not rows:
-        lines.append(table.empty)
-        return "\n".join(lines) + "\n"
-    escape = lambda s: s.replace("|", "\\|")  # noqa: E731
-    lines.append("| " + " | ".join(escape(h) for h in headers) + " |")
-    lines.append("|" + "|".join("---:" if c.kind in _NUMERIC_KINDS and c.kind != "utest"
-                                else "---" for c in columns) + "|")
-    lines += ["| " + " | ".join(escape(v) for v in r) + " |" for r in rows]
+    lines.append(markdown(headers, rows, _right(columns)) if rows else table.empty)
     return "\n".join(lines) + "\n"
 
 
@@ -363,8 +352,7 @@ def errors_report(summary_errors, title="errored benchmarks (excluded from every
     return Table(title, summary_errors, columns, empty="(none)")
 
 
-RUN_METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
-               "p50_us", "p99_us", "time_wait", "errors", "stale")
+RUN_METRICS = EXCHANGE_METRICS + ("time_wait", "errors", "stale")
 
 
 def runs_report(results, summary):
@@ -381,7 +369,7 @@ def runs_report(results, summary):
         metrics = [m for m in RUN_METRICS if m in frame.columns]
         title = "every run (median over repetitions; errors, stale: sum)"
     else:
-        metrics = ["real_time_ns", "cpu_time_ns"] + list(results.counters)
+        metrics = list(metrics_of(results))
         title = "every run (median over repetitions)"
     kinds = {"exchanges_per_s": "rate", "time_wait": "count", "errors": "count", "stale": "count"}
     columns = ([col("run_name", "benchmark"), col("n", kind="int")]

@@ -29,47 +29,50 @@ def _resolve(host, port, kind):
     return family, addr
 
 
-def _tcp(host, port, once):
+def _ask(host, port, kind, talk, silence):
+    """talk(socket) on a socket of kind connected to host:port, within
+    TIMEOUT_S a call: what it finds wrong ("" for nothing), silence when the
+    server does not answer in time, or why the socket calls failed."""
     try:
-        family, addr = _resolve(host, port, socket.SOCK_STREAM)
-        with socket.socket(family, socket.SOCK_STREAM) as s:
+        family, addr = _resolve(host, port, kind)
+        with socket.socket(family, kind) as s:
             s.settimeout(TIMEOUT_S)
             s.connect(addr)
-            s.sendall(PAYLOAD)
-            got = b""
-            while len(got) < len(PAYLOAD):
-                chunk = s.recv(len(PAYLOAD) - len(got))
-                if not chunk:
-                    return f"closed after {len(got)} of {len(PAYLOAD)} bytes"
-                got += chunk
-            if got != PAYLOAD:
-                return "answered with other bytes than it was sent (not an echo)"
-            if once:
-                try:
-                    if s.recv(1) != b"":
-                        return "sent more than the echo"
-                except socket.timeout:
-                    return f"echoes but does not close after one exchange (no EOF within {TIMEOUT_S:g} s)"
-            return ""
+            return talk(s)
     except socket.timeout:
-        return f"no answer within {TIMEOUT_S:g} s"
+        return f"{silence} within {TIMEOUT_S:g} s"
     except OSError as e:
         return _why(e)
+
+
+def _tcp(host, port, once):
+    def talk(s):
+        s.sendall(PAYLOAD)
+        got = b""
+        while len(got) < len(PAYLOAD):
+            chunk = s.recv(len(PAYLOAD) - len(got))
+            if not chunk:
+                return f"closed after {len(got)} of {len(PAYLOAD)} bytes"
+            got += chunk
+        if got != PAYLOAD:
+            return "answered with other bytes than it was sent (not an echo)"
+        if once:
+            try:
+                if s.recv(1) != b"":
+                    return "sent more than the echo"
+            except socket.timeout:
+                return f"echoes but does not close after one exchange (no EOF within {TIMEOUT_S:g} s)"
+        return ""
+
+    return _ask(host, port, socket.SOCK_STREAM, talk, "no answer")
 
 
 def _udp(host, port):
-    try:
-        family, addr = _resolve(host, port, socket.SOCK_DGRAM)
-        with socket.socket(family, socket.SOCK_DGRAM) as s:
-            s.settimeout(TIMEOUT_S)
-            s.connect(addr)
-            s.send(PAYLOAD)
-            got = s.recv(65536)
-            return "" if got == PAYLOAD else "answered with other bytes (not an echo)"
-    except socket.timeout:
-        return f"no echo within {TIMEOUT_S:g} s"
-    except OSError as e:
-        return _why(e)
+    def talk(s):
+        s.send(PAYLOAD)
+        return "" if s.recv(65536) == PAYLOAD else "answered with other bytes (not an echo)"
+
+    return _ask(host, port, socket.SOCK_DGRAM, talk, "no echo")
 
 
 def probe(host, port, once_port=None):

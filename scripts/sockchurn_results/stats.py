@@ -33,6 +33,10 @@ HIGHER_IS_BETTER = frozenset({"exchanges_per_s"})
 MIN_U_REPETITIONS = 9
 ALPHA = 0.05
 TIME_METRICS = ("real_time_ns", "cpu_time_ns")
+# The churn benchmarks' counters of one exchange: its rate, the client's and
+# the server's CPU, two latency percentiles (docs/results-format.md).
+EXCHANGE_METRICS = ("exchanges_per_s", "cpu_us_per_exchange", "server_cpu_us_per_exchange",
+                    "p50_us", "p99_us")
 # Counts: summed over repetitions; kept for errored runs too (what was done
 # before the error), never turned into a rate there.
 COUNTS = ("errors", "stale", "exchanges")

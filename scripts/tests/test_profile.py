@@ -425,16 +425,15 @@ def test_the_bucket_chart_of_the_committed_profile_has_at_most_8_legend_entries(
     import gzip
 
     from chart_series import legend_sizes
-    from conftest import script_module
-    plot_profile = script_module("plot_profile.py")
+    from sockchurn_results import profile_charts
     doc = json.loads(gzip.open(Path(__file__).resolve().parents[2] / "results" / "profile-2026-11-29-vm"
                                / "profile.json.gz").read())
     figures = []
-    monkeypatch.setattr(plot_profile.plt, "close", figures.append)
-    plot_profile.bucket_chart(doc, tmp_path, [])
+    monkeypatch.setattr(profile_charts.plt, "close", figures.append)
+    profile_charts.bucket_chart(doc, tmp_path, [])
     figures = [f for f in figures if hasattr(f, "legends")]  # plt.close("all") passes a string
-    shown, rest = plot_profile.chart_buckets(doc)
-    assert len(shown) == plot_profile.CHART_BUCKETS and rest
+    shown, rest = profile_charts.chart_buckets(doc)
+    assert len(shown) == profile_charts.CHART_BUCKETS and rest
     assert sorted(shown + rest) == sorted(doc["buckets"])  # every bucket has CPU here: none is lost
     assert legend_sizes(figures[0]) == [len(shown) + 2]  # + the rest, + the measured CPU
     assert max(legend_sizes(figures[0])) <= 8

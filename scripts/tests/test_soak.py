@@ -1,4 +1,4 @@
-"""plot_soak.py: the growth rule, the JSON it builds and reads, the chart."""
+"""plot_soak.py and sockchurn_results/soak.py: the growth rule, the JSON it builds and reads, the chart."""
 
 import json
 
@@ -6,10 +6,11 @@ import pytest
 from conftest import golden
 
 import plot_soak
+from sockchurn_results import soak
 
 
 def samples_of(name):
-    return plot_soak.load_record(golden(name))["samples"]
+    return soak.load_record(golden(name))["samples"]
 
 
 @pytest.mark.parametrize("name, verdict, rss_grows, fds_grow", [
@@ -19,7 +20,7 @@ def samples_of(name):
     ("soak_small_growth.json", "bounded", False, False),
 ])
 def test_growth_rule_on_golden_runs(name, verdict, rss_grows, fds_grow):
-    v = plot_soak.judge_growth(samples_of(name))
+    v = soak.judge_growth(samples_of(name))
     assert v["verdict"] == verdict
     assert v["rss_kib"]["grows"] is rss_grows
     assert v["fds"]["grows"] is fds_grow
@@ -27,7 +28,7 @@ def test_growth_rule_on_golden_runs(name, verdict, rss_grows, fds_grow):
 
 def test_growth_figures_are_the_medians_of_the_thirds():
     # 13 samples 5 s apart: 0..20 s is the first third (5 samples), 40..60 s the last.
-    v = plot_soak.judge_growth(samples_of("soak_rss_growth.json"))
+    v = soak.judge_growth(samples_of("soak_rss_growth.json"))
     assert v["rss_kib"]["first_third_median"] == 4096 + 3072 * 2
     assert v["rss_kib"]["last_third_median"] == 4096 + 3072 * 10
     assert v["rss_kib"]["growth"] == 3072 * 8
@@ -41,35 +42,35 @@ def test_both_limits_must_be_passed():
     def run(first, last, key):
         return [dict(flat, t_s=float(i), **{key: first if i < 6 else last}) for i in range(12)]
     # RSS: +9000 KiB is over the 8192 KiB floor, but only +9 % of 100,000 KiB.
-    assert plot_soak.judge_growth(run(100_000, 109_000, "rss_kib"))["verdict"] == "bounded"
-    assert plot_soak.judge_growth(run(100_000, 126_000, "rss_kib"))["verdict"] == "grows"
+    assert soak.judge_growth(run(100_000, 109_000, "rss_kib"))["verdict"] == "bounded"
+    assert soak.judge_growth(run(100_000, 126_000, "rss_kib"))["verdict"] == "grows"
     # Descriptors: +100 is over the floor of 64 but only +10 % of 1000; +60 % of 100 is under the floor.
-    assert plot_soak.judge_growth(run(1000, 1100, "fds"))["verdict"] == "bounded"
-    assert plot_soak.judge_growth(run(100, 160, "fds"))["verdict"] == "bounded"
-    assert plot_soak.judge_growth(run(100, 165, "fds"))["verdict"] == "grows"
+    assert soak.judge_growth(run(1000, 1100, "fds"))["verdict"] == "bounded"
+    assert soak.judge_growth(run(100, 160, "fds"))["verdict"] == "bounded"
+    assert soak.judge_growth(run(100, 165, "fds"))["verdict"] == "grows"
     # Shrinking is never growth.
-    assert plot_soak.judge_growth(run(100, 10, "fds"))["verdict"] == "bounded"
+    assert soak.judge_growth(run(100, 10, "fds"))["verdict"] == "bounded"
 
 
 def test_from_zero_counts_as_growth_past_the_floor():
     s = [{"t_s": float(i), "rss_kib": 0 if i < 6 else 9000, "fds": 0, "cpu_s": 0} for i in range(12)]
-    v = plot_soak.judge_growth(s)
+    v = soak.judge_growth(s)
     assert v["rss_kib"]["grows"] and v["rss_kib"]["growth_pct"] is None
     assert not v["fds"]["grows"]
 
 
 def test_too_few_samples_are_not_judged():
-    v = plot_soak.judge_growth(samples_of("soak_short.json"))
+    v = soak.judge_growth(samples_of("soak_short.json"))
     assert v == {"rule": v["rule"], "samples": 4, "verdict": "too short"}
-    assert plot_soak.verdict_line(v) == "too short to judge growth: 4 samples (at least 9 needed)"
-    assert plot_soak.judge_growth([])["verdict"] == "too short"
+    assert soak.verdict_line(v) == "too short to judge growth: 4 samples (at least 9 needed)"
+    assert soak.judge_growth([])["verdict"] == "too short"
 
 
 def test_parse_samples_and_runs():
-    s = plot_soak.parse_samples("0.03 3712 13 0\n2.06 3828 16 49\n\n", 100, "s.tsv")
+    s = soak.parse_samples("0.03 3712 13 0\n2.06 3828 16 49\n\n", 100, "s.tsv")
     assert s == [{"t_s": 0.03, "rss_kib": 3712, "fds": 13, "cpu_s": 0.0},
                  {"t_s": 2.06, "rss_kib": 3828, "fds": 16, "cpu_s": 0.49}]
-    r = plot_soak.parse_runs("0.11 1.54 0 tcp/fresh_close/threads:16\n57.4 59.5 124 udp/sendto/threads:16\n")
+    r = soak.parse_runs("0.11 1.54 0 tcp/fresh_close/threads:16\n57.4 59.5 124 udp/sendto/threads:16\n")
     assert r == [{"start_s": 0.11, "end_s": 1.54, "exit": 0, "name": "tcp/fresh_close/threads:16"},
                  {"start_s": 57.4, "end_s": 59.5, "exit": 124, "name": "udp/sendto/threads:16"}]
 
@@ -81,14 +82,14 @@ def test_parse_samples_and_runs():
     ("5 1 1 1\n4 1 1 1\n", "s.tsv line 2: time 4.0 goes backwards"),
 ])
 def test_parse_samples_errors_name_the_line(text, message):
-    with pytest.raises(plot_soak.SoakError) as e:
-        plot_soak.parse_samples(text, 100, "s.tsv")
+    with pytest.raises(soak.SoakError) as e:
+        soak.parse_samples(text, 100, "s.tsv")
     assert str(e.value) == message
 
 
 def test_make_record_keeps_context_samples_runs_and_verdict():
     samples = samples_of("soak_bounded.json")
-    rec = plot_soak.make_record({"host": "h"}, samples, [])
+    rec = soak.make_record({"host": "h"}, samples, [])
     assert rec["context"] == {"host": "h"}
     assert rec["samples"] is samples and rec["runs"] == []
     assert rec["verdict"]["verdict"] == "bounded"
@@ -141,7 +142,7 @@ def test_malformed_and_missing_files(run_script, tmp_path):
 
 @pytest.mark.parametrize("name", ["soak_bounded.json", "soak_rss_growth.json", "soak_short.json"])
 def test_plot_writes_png_and_svg(tmp_path, name):
-    written = plot_soak.plot(plot_soak.load_record(golden(name)), str(tmp_path / "sub" / "chart"))
+    written = plot_soak.plot(soak.load_record(golden(name)), str(tmp_path / "sub" / "chart"))
     assert written == [str(tmp_path / "sub" / "chart.png"), str(tmp_path / "sub" / "chart.svg")]
     png, svg = (open(p, "rb").read() for p in written)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
@@ -156,4 +157,4 @@ def test_plot_of_no_samples_still_draws(tmp_path):
 
 def test_cpu_percent_between_samples():
     s = [{"t_s": 0.0, "cpu_s": 0.0}, {"t_s": 5.0, "cpu_s": 1.0}, {"t_s": 5.0, "cpu_s": 1.0}, {"t_s": 10.0, "cpu_s": 6.0}]
-    assert plot_soak.cpu_percent(s) == [(2.5 / 60, 20.0), (7.5 / 60, 100.0)]
+    assert soak.cpu_percent(s) == [(2.5 / 60, 20.0), (7.5 / 60, 100.0)]
