@@ -48,16 +48,24 @@ suite() {
   suite_pid=$!
 }
 
-# Waits (at most 60 s once the groups have begun: the build before them, at
-# most 10 minutes in a fresh build directory, does not count) until the
-# suite's log shows a finished benchmark of its first group, then returns the
-# pid of the process named $1 in it.
-first_row_then_pid() {
-  local log=$work/$2.log deadline=$((SECONDS + 600))
+# Waits until the suite run NAME ($1, pid $suite_pid) has begun its groups:
+# its log appears once the build (at most 10 minutes in a fresh build
+# directory) is done, so no wait after this one counts the build.
+groups_begun() {
+  local log=$work/$1.log deadline=$((SECONDS + 600))
   while [ $SECONDS -lt $deadline ] && [ ! -e "$log" ]; do
     kill -0 "$suite_pid" 2>/dev/null || return 1
     sleep 0.1
   done
+  [ -e "$log" ]
+}
+
+# Waits (at most 60 s once the groups have begun) until the suite's log
+# shows a finished benchmark of its first group, then returns the pid of the
+# process named $1 in it.
+first_row_then_pid() {
+  local log=$work/$2.log deadline
+  groups_begun "$2" || return 1
   deadline=$((SECONDS + 60))
   while [ $SECONDS -lt $deadline ]; do
     grep -q '^tcp/fresh_linger0/closer:client/payload:64/placement:same/real_time/threads:1 ' "$log" 2>/dev/null &&
@@ -126,13 +134,14 @@ print(" ".join("%d:%d" % (r.get("exchanges", -1), r.get("errors", -1)) for r in 
 fi
 
 # 3. SIGINT to scripts/bench (its whole process group, as Ctrl-C does)
-# during its third group.
+# during its third group (at most 120 s after the build).
 # `env --default-signal=INT`: a background job of a script starts with SIGINT
 # ignored, and a signal ignored at entry cannot be trapped.
 setsid env --default-signal=INT "$top/scripts/bench" --repetitions 2 --min-time 0.2 --placement same --threads 1 --no-plots \
   --filter '^tcp/(fresh_close|fresh_linger0|reuse_unspec)/closer:client/|^tcp/keepalive' \
   -o "$work/suite.json" >"$work/suite.out" 2>&1 &
-pid=$!
+pid=$! suite_pid=$!
+groups_begun suite
 deadline=$((SECONDS + 120))
 while [ $SECONDS -lt $deadline ] && ! grep -q '^\[3/' "$work/suite.out" 2>/dev/null; do sleep 0.1; done
 sleep 0.3
