@@ -9,40 +9,6 @@ namespace sockchurn::bench {
 
 namespace {
 
-std::string_view to_string(TcpPolicy::Open o) {
-  switch (o) {
-    case TcpPolicy::Open::plain: return "plain";
-    case TcpPolicy::Open::bind_no_port: return "bind_no_port";
-    case TcpPolicy::Open::port_range: return "port_range";
-  }
-  return "?";
-}
-
-std::string_view to_string(TcpPolicy::End e) {
-  switch (e) {
-    case TcpPolicy::End::close: return "close";
-    case TcpPolicy::End::linger_unless_fin: return "linger_unless_fin";
-    case TcpPolicy::End::unspec: return "unspec";
-    case TcpPolicy::End::shutdown_drain: return "shutdown_drain";
-    case TcpPolicy::End::keep: return "keep";
-  }
-  return "?";
-}
-
-// What the client's end of a connection sends first: "fin" (the client's
-// side goes to TIME_WAIT when it closes first), "rst", "rst_unless_peer_fin"
-// or "none" (the connection is kept for the run).
-std::string_view ends_with(const TcpPolicy& p) {
-  switch (p.end) {
-    case TcpPolicy::End::close: return p.linger0 ? "rst" : "fin";
-    case TcpPolicy::End::unspec: return "rst";
-    case TcpPolicy::End::linger_unless_fin: return "rst_unless_peer_fin";
-    case TcpPolicy::End::shutdown_drain: return "fin";
-    case TcpPolicy::End::keep: return "none";
-  }
-  return "?";
-}
-
 JsonObject policy(const StrategyInfo& s) {
   JsonObject out;
   if (s.protocol == Protocol::tcp)

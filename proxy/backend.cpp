@@ -1,7 +1,8 @@
 #include "backend.hpp"
 
-#include <array>
 #include <cerrno>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <netinet/in.h>
@@ -21,21 +22,8 @@ namespace {
 
 using boost::system::error_code;
 
-// The registry's TCP strategies that a proxy's backend side can use. The
-// registry's rows are client cycles (src/model/registry.cpp); these are the
-// same ends of a connection, one request per connection except keepalive.
-constexpr std::array kStrategies = {
-    BackendStrategy{"fresh_close", BackendEnd::close, false,
-                    "a new socket per request; close() (FIN) after the response"},
-    BackendStrategy{"fresh_linger0", BackendEnd::linger0, false,
-                    "a new socket per request with SO_LINGER {1,0}; close() sends RST"},
-    BackendStrategy{"reuse_unspec", BackendEnd::unspec, false,
-                    "one kept socket: connect, request, connect(AF_UNSPEC) (RST), connect again"},
-    BackendStrategy{"conditional_linger", BackendEnd::linger_unless_fin, false,
-                    "a new socket per request; RST unless the backend's FIN was read, then close()"},
-    BackendStrategy{"keepalive", BackendEnd::close, true,
-                    "a pool of idle connections reused until the backend closes them"},
-};
+using Open = TcpPolicy::Open;
+using End = TcpPolicy::End;
 
 auto as_value(error_code& ec) { return asio::redirect_error(asio::use_awaitable_t<Executor>{}, ec); }
 
@@ -49,23 +37,84 @@ bool still_open(int fd) {
 
 }  // namespace
 
-std::span<const BackendStrategy> backend_strategies() { return kStrategies; }
+std::string backend_refusal(const TcpPolicy& p) {
+  switch (p.open) {
+    case Open::plain: break;
+    case Open::bind_no_port:
+      return "its open (bind_no_port: IP_BIND_ADDRESS_NO_PORT, bind(the route's source address, port 0)) is not "
+             "one the backend side performs: it opens plain sockets (socket(), connect())";
+    case Open::port_range:
+      return "its open (port_range: a client thread's slice of the port range, IP_LOCAL_PORT_RANGE) is not one the "
+             "backend side performs: it opens plain sockets (socket(), connect())";
+  }
+  switch (p.end) {
+    case End::close:
+    case End::linger_unless_fin:
+    case End::unspec:
+    case End::keep: break;
+    case End::shutdown_drain:
+      return "its end (shutdown_drain: shutdown(SHUT_WR), a read to the peer's EOF, close()) is not one the backend "
+             "side performs: it ends a connection with close() (SO_LINGER {1,0} or not), HAProxy's rule "
+             "(linger_unless_fin) or connect(AF_UNSPEC), or keeps it in an idle pool";
+  }
+  return "";
+}
 
-const BackendStrategy* find_backend_strategy(std::string_view name) {
-  for (const BackendStrategy& s : kStrategies)
-    if (name == s.name) return &s;
-  return nullptr;
+TcpPolicy ending(const TcpPolicy& p) noexcept { return pools(p) ? TcpPolicy{p.open, p.linger0, End::close} : p; }
+
+std::string backend_what(const TcpPolicy& p) {
+  const std::string fresh = std::string("a new socket per request") + (p.linger0 ? " with SO_LINGER {1,0}" : "");
+  switch (p.end) {
+    case End::close: return fresh + (p.linger0 ? "; close() sends RST" : "; close() (FIN) after the response");
+    case End::linger_unless_fin: return fresh + "; RST unless the backend's FIN was read, then close()";
+    case End::unspec: return "one kept socket: connect, request, connect(AF_UNSPEC) (RST), connect again";
+    case End::keep:
+      return std::string("a pool of idle connections reused until the backend closes them") +
+             (p.linger0 ? "; SO_LINGER {1,0}: their close() sends RST" : "");
+    case End::shutdown_drain: break;
+  }
+  return "refused: " + backend_refusal(p);
+}
+
+std::vector<const StrategyInfo*> backend_strategies() {
+  std::vector<const StrategyInfo*> out;
+  for (const StrategyInfo& s : strategies())
+    if (s.protocol == Protocol::tcp && backend_refusal(s.tcp).empty()) out.push_back(&s);
+  return out;
 }
 
 std::string backend_strategy_names() {
   std::string out;
-  for (const BackendStrategy& s : kStrategies) out += (out.empty() ? "" : ", ") + std::string(s.name);
+  for (const StrategyInfo* s : backend_strategies()) out += (out.empty() ? "" : ", ") + std::string(s->name);
   return out;
 }
 
-Backend::Backend(Executor ex, tcp::endpoint peer, const BackendStrategy& strategy, std::chrono::milliseconds timeout,
+const StrategyInfo* find_backend_strategy(std::string_view name, std::string& why) {
+  const StrategyInfo* s = find_strategy(Protocol::tcp, name);
+  if (s == nullptr) {
+    why = "--backend-strategy: '" + std::string(name) + "' is not one of " + backend_strategy_names();
+    return nullptr;
+  }
+  if (std::string refusal = backend_refusal(s->tcp); !refusal.empty()) {
+    why = "--backend-strategy " + std::string(name) + ": " + refusal;
+    return nullptr;
+  }
+  why.clear();
+  return s;
+}
+
+Backend::Backend(Executor ex, tcp::endpoint peer, const StrategyInfo& strategy, std::chrono::milliseconds timeout,
                  std::size_t max_idle)
-    : ex_(std::move(ex)), peer_(std::move(peer)), strategy_(strategy), timeout_(timeout), max_idle_(max_idle) {}
+    : ex_(std::move(ex)),
+      peer_(std::move(peer)),
+      strategy_(strategy),
+      policy_(strategy.tcp),
+      end_(ending(strategy.tcp).end),
+      timeout_(timeout),
+      max_idle_(max_idle) {
+  if (std::string why = backend_refusal(policy_); !why.empty())
+    throw std::invalid_argument(std::string(strategy.name) + ": " + why);
+}
 
 Backend::~Backend() { drop_idle(); }
 
@@ -74,7 +123,7 @@ Awaitable<Backend::Lease> Backend::acquire(error_code& ec) {
   while (!idle_.empty()) {
     std::unique_ptr<Stream> stream = std::move(idle_.back());
     idle_.pop_back();
-    if (strategy_.end == BackendEnd::unspec) {
+    if (policy_.keeps_socket()) {
       ++stats_.sockets_reused;
       co_return co_await connect(std::move(stream), ec);
     }
@@ -93,7 +142,7 @@ Awaitable<Backend::Lease> Backend::acquire(error_code& ec) {
   ++stats_.sockets_opened;
   const int one = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as nginx and HAProxy do
-  if (strategy_.end == BackendEnd::linger0) set_linger0(fd.get());
+  if (policy_.linger0) set_linger0(fd.get());
   auto stream = std::make_unique<Stream>(ex_);
   stream->socket().assign(peer_.protocol(), fd.release());
   co_return co_await connect(std::move(stream), ec);
@@ -128,7 +177,7 @@ Awaitable<void> Backend::release(Lease lease, bool backend_closes) {
       abandon(std::move(lease));
       co_return;
     }
-  } else if (strategy_.keep_alive && lease.buffer.size() == 0 && idle_.size() < max_idle_) {
+  } else if (pools(policy_) && lease.buffer.size() == 0 && idle_.size() < max_idle_) {
     lease.stream->expires_never();
     idle_.push_back(std::move(lease.stream));
     co_return;
@@ -142,19 +191,20 @@ void Backend::end(std::unique_ptr<Stream> stream, bool fin_read) {
   if (!socket.is_open()) return;
   stream->expires_never();
   const int fd = socket.native_handle();
-  switch (strategy_.end) {
-    case BackendEnd::unspec:
+  switch (end_) {
+    case End::unspec:
       if (disconnect(fd) == 0 && idle_.size() < max_idle_) {
         idle_.push_back(std::move(stream));
         return;
       }
       try_set_linger0(fd);  // not dissolved, or enough kept: close with RST as the disconnect would
       break;
-    case BackendEnd::linger_unless_fin:
+    case End::linger_unless_fin:
       if (!fin_read) try_set_linger0(fd);
       break;
-    case BackendEnd::close:
-    case BackendEnd::linger0:  // set when the socket was made
+    case End::close:           // SO_LINGER {1,0} (linger0) was set when the socket was made
+    case End::keep:            // not an end: ending() made it End::close
+    case End::shutdown_drain:  // refused (backend_refusal)
       break;
   }
   error_code ignored;
@@ -174,7 +224,7 @@ void Backend::abandon(Lease lease) {
 void Backend::drop_idle() {
   for (auto& stream : idle_) {
     error_code ignored;
-    if (strategy_.end == BackendEnd::unspec || !stream->socket().is_open()) {
+    if (policy_.keeps_socket() || !stream->socket().is_open()) {
       stream->socket().close(ignored);  // disconnected already: nothing to send
       continue;
     }

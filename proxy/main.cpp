@@ -49,7 +49,7 @@ std::chrono::milliseconds seconds_flag(const char* flag, std::string_view v) {
 
 std::string strategy_help() {
   std::string out = "how backend connections open and end (default\nfresh_close):";
-  for (const auto& s : sockchurn::proxy::backend_strategies()) out += std::string("\n  ") + s.name;
+  for (const auto* s : sockchurn::proxy::backend_strategies()) out += std::string("\n  ") + std::string(s->name);
   return out;
 }
 
@@ -67,9 +67,8 @@ sockchurn::Flags flag_table(Options& o) {
              [&o](std::string_view v) { o.cfg.backend = std::string(v); })
       .value("--backend-strategy", "NAME", strategy_help(),
              [&o](std::string_view v) {
-               if (sockchurn::proxy::find_backend_strategy(v) == nullptr)
-                 throw sockchurn::UsageError("--backend-strategy: '" + std::string(v) + "' is not one of " +
-                                             sockchurn::proxy::backend_strategy_names());
+               std::string why;
+               if (sockchurn::proxy::find_backend_strategy(v, why) == nullptr) throw sockchurn::UsageError(why);
                o.cfg.backend_strategy = std::string(v);
              })
       .value("--max-connections", "N", "open client connections; more are reset at\nonce (default 10000)",

@@ -39,11 +39,10 @@ tcp::endpoint to_asio(const Endpoint& e) {
   return out;
 }
 
-const BackendStrategy& strategy_of(const Config& cfg) {
-  const BackendStrategy* s = find_backend_strategy(cfg.backend_strategy);
-  if (s == nullptr)
-    throw std::invalid_argument("unknown backend strategy '" + cfg.backend_strategy + "' (one of " +
-                                backend_strategy_names() + ")");
+const StrategyInfo& strategy_of(const Config& cfg) {
+  std::string why;
+  const StrategyInfo* s = find_backend_strategy(cfg.backend_strategy, why);
+  if (s == nullptr) throw std::invalid_argument(why);
   return *s;
 }
 

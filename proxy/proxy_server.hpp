@@ -57,8 +57,8 @@ std::string ready_line(std::uint16_t port, const Config& cfg);
 class Server {
  public:
   // Binds and listens. Throws std::invalid_argument for a bad Config (an
-  // address that does not parse, an unknown strategy, zero limits) and
-  // std::system_error naming the address when it cannot listen.
+  // address that does not parse, an unknown or refused strategy, zero
+  // limits) and std::system_error naming the address when it cannot listen.
   explicit Server(Config cfg);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -9,7 +9,10 @@
 namespace sockchurn::proxy {
 
 // One JSON document: {"strategy_roles": "NAME=ROLE,...", "strategies": [{"name",
-// "role", "ends_with" (fin, rst, rst_unless_peer_fin), "keep_alive", "what"}, ...]}.
+// "role", "ends_with" (fin, rst, rst_unless_peer_fin: the registry's
+// ends_with of how a backend connection ends, a pool's with close()),
+// "keep_alive" (End::keep: a pool), "what"}, ...]}, registry order, the
+// strategies the backend side serves (backend.hpp).
 std::string strategy_list_json();
 
 }  // namespace sockchurn::proxy

@@ -1,10 +1,11 @@
 // sockchurn-proxy (proxy/) against real sockets on loopback: an in-process
 // proxy (BackgroundProxy) in front of a scripted HTTP backend on its own
-// threads, a blocking HTTP client. Forwarding with each backend strategy
-// (exact bodies, the backend connections and kernel state each one must
-// leave), and the error paths: backend down, malformed, chunked or unbounded
-// responses, a silent backend, oversize and chunked requests, the connection
-// limit; and no descriptor left behind.
+// threads, a blocking HTTP client. The backend strategies (the registry's TCP
+// rows whose policy the backend side serves, the others refused by policy);
+// forwarding with each (exact bodies, the backend connections and kernel
+// state each one must leave), and the error paths: backend down, malformed,
+// chunked or unbounded responses, a silent backend, oversize and chunked
+// requests, the connection limit; and no descriptor left behind.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,17 +19,21 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "backend.hpp"
 #include "http_forward.hpp"
+#include "model/policy.hpp"
+#include "model/registry.hpp"
 #include "net/endpoint.hpp"
 #include "net/fd.hpp"
 #include "net/sockops.hpp"
 #include "observe/tcp_states.hpp"
 #include "proxy_server.hpp"
+#include "strategy_list.hpp"
 #include "support/echo_client.hpp"
 #include "support/tcp_observe.hpp"
 
@@ -202,6 +207,80 @@ TimeWait time_wait_towards(std::uint16_t backend_port) {
   return tw;
 }
 
+// --- the backend strategies: the registry's TCP rows whose policy it serves --
+
+TEST(ProxyStrategies, AreTheRegistrysTcpRowsWhosePolicyTheBackendServes) {
+  std::vector<std::string> served, refused;
+  for (const StrategyInfo& s : strategies())
+    if (s.protocol == Protocol::tcp)
+      (proxy::backend_refusal(s.tcp).empty() ? served : refused).emplace_back(s.name);
+  std::vector<std::string> listed;
+  for (const StrategyInfo* s : proxy::backend_strategies()) listed.emplace_back(s->name);
+  EXPECT_EQ(listed, served);
+  EXPECT_EQ(proxy::backend_strategy_names(), "fresh_close, fresh_linger0, reuse_unspec, conditional_linger, keepalive");
+  EXPECT_EQ(refused, (std::vector<std::string>{"shutdown_drain", "bind_no_port", "port_range"}));
+}
+
+// Decided from the policy alone: how its sockets open and how they end.
+TEST(ProxyStrategies, RefusesAPolicyTheBackendSideDoesNotPerform) {
+  using Open = TcpPolicy::Open;
+  using End = TcpPolicy::End;
+  for (const End end : {End::close, End::linger_unless_fin, End::unspec, End::keep}) {
+    for (const bool linger0 : {false, true}) {
+      EXPECT_EQ(proxy::backend_refusal(TcpPolicy{Open::plain, linger0, end}), "") << to_string(end);
+      for (const Open open : {Open::bind_no_port, Open::port_range}) {
+        const std::string why = proxy::backend_refusal(TcpPolicy{open, linger0, end});
+        EXPECT_EQ(why.rfind("its open (" + std::string(to_string(open)) + ": ", 0), 0u) << why;
+      }
+    }
+  }
+  const std::string why = proxy::backend_refusal(TcpPolicy{Open::plain, false, End::shutdown_drain});
+  EXPECT_EQ(why.rfind("its end (shutdown_drain: ", 0), 0u) << why;
+}
+
+TEST(ProxyStrategies, AnUnknownOrRefusedNameIsOneLineNamingTheFlag) {
+  std::string why;
+  EXPECT_EQ(proxy::find_backend_strategy("nope", why), nullptr);
+  EXPECT_EQ(why,
+            "--backend-strategy: 'nope' is not one of fresh_close, fresh_linger0, reuse_unspec, conditional_linger, "
+            "keepalive");
+  EXPECT_EQ(proxy::find_backend_strategy("sendto", why), nullptr);  // a UDP row: not a TCP strategy
+  EXPECT_EQ(why.rfind("--backend-strategy: 'sendto' is not one of ", 0), 0u) << why;
+  EXPECT_EQ(proxy::find_backend_strategy("shutdown_drain", why), nullptr);
+  EXPECT_EQ(why, "--backend-strategy shutdown_drain: " +
+                     proxy::backend_refusal(find_strategy(Protocol::tcp, "shutdown_drain")->tcp));
+  EXPECT_EQ(why.find('\n'), std::string::npos);
+  EXPECT_EQ(proxy::find_backend_strategy("keepalive", why), find_strategy(Protocol::tcp, "keepalive"));
+  EXPECT_EQ(why, "");
+
+  proxy::Config cfg;
+  cfg.backend = "127.0.0.1:1";
+  cfg.backend_strategy = "port_range";
+  try {
+    proxy::Server server(cfg);
+    ADD_FAILURE() << "a refused strategy was served";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("--backend-strategy port_range: its open (port_range: ", 0), 0u) << e.what();
+  }
+}
+
+// What scripts/proxy_section reads (--list-strategies): each served row's
+// role, the registry's ends_with of how its connection ends (a pool's:
+// close()), whether it is a pool.
+TEST(ProxyStrategies, ListsEachWithItsRoleAndHowItsConnectionsEnd) {
+  EXPECT_EQ(proxy::strategy_list_json(), R"json({
+  "strategy_roles": "fresh_close=fresh,fresh_linger0=fresh,reuse_unspec=reuse,conditional_linger=fresh,keepalive=reference",
+  "strategies": [
+    {"name": "fresh_close", "role": "fresh", "ends_with": "fin", "keep_alive": false, "what": "a new socket per request; close() (FIN) after the response"},
+    {"name": "fresh_linger0", "role": "fresh", "ends_with": "rst", "keep_alive": false, "what": "a new socket per request with SO_LINGER {1,0}; close() sends RST"},
+    {"name": "reuse_unspec", "role": "reuse", "ends_with": "rst", "keep_alive": false, "what": "one kept socket: connect, request, connect(AF_UNSPEC) (RST), connect again"},
+    {"name": "conditional_linger", "role": "fresh", "ends_with": "rst_unless_peer_fin", "keep_alive": false, "what": "a new socket per request; RST unless the backend's FIN was read, then close()"},
+    {"name": "keepalive", "role": "reference", "ends_with": "fin", "keep_alive": true, "what": "a pool of idle connections reused until the backend closes them"}
+  ]
+}
+)json");
+}
+
 // --- forwarding, each strategy against each backend mode ----------------------
 
 struct Case {
@@ -348,21 +427,22 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ProxyErrors, BackendDownIs502ForEveryRequest) {
   const std::uint16_t nothing = find_free_port(loopback_v4(0), SOCK_STREAM);
-  for (const auto& s : proxy::backend_strategies()) {
+  for (const StrategyInfo* strategy : proxy::backend_strategies()) {
+    const std::string name(strategy->name);
     proxy::Config cfg;
     cfg.backend = "127.0.0.1:" + std::to_string(nothing);
-    cfg.backend_strategy = s.name;
+    cfg.backend_strategy = name;
     BackgroundProxy proxy(cfg);
     HttpClient client(proxy.port());
     for (int i = 0; i < 3; ++i) {
       const auto reply = client.exchange("/", "");
-      ASSERT_TRUE(reply) << s.name;
-      EXPECT_EQ(reply->status, 502) << s.name;
+      ASSERT_TRUE(reply) << name;
+      EXPECT_EQ(reply->status, 502) << name;
       EXPECT_NE(reply->body.find("ECONNREFUSED"), std::string::npos) << reply->body;
     }
     const proxy::Stats stats = proxy.stop();
-    EXPECT_EQ(stats.backend_errors, 3u) << s.name;
-    EXPECT_EQ(stats.connects, 0u) << s.name;
+    EXPECT_EQ(stats.backend_errors, 3u) << name;
+    EXPECT_EQ(stats.connects, 0u) << name;
   }
 }
 
@@ -420,8 +500,8 @@ TEST(ProxyErrors, LeavesNoDescriptorBehind) {
     HttpBackend good(BackendMode::closes);
     HttpBackend bad(BackendMode::raw, "garbage\r\n\r\n");
     for (const auto* backend : {&good, &bad}) {
-      for (const auto& s : proxy::backend_strategies()) {
-        BackgroundProxy proxy(config_for(*backend, s.name));
+      for (const StrategyInfo* strategy : proxy::backend_strategies()) {
+        BackgroundProxy proxy(config_for(*backend, std::string(strategy->name)));
         HttpClient client(proxy.port());
         for (int i = 0; i < 5; ++i) ASSERT_TRUE(client.exchange("/", "x"));
         client.send("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");

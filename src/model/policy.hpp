@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace sockchurn {
 
@@ -31,6 +32,17 @@ struct TcpPolicy {
   bool keeps_socket() const noexcept { return end == End::unspec; }
   bool ends_connections() const noexcept { return end != End::keep; }
 };
+
+// The names of the registry's JSON (--list-groups --json): "plain",
+// "bind_no_port", ...; "close", "linger_unless_fin", ..., "keep".
+std::string_view to_string(TcpPolicy::Open o);
+std::string_view to_string(TcpPolicy::End e);
+
+// What the end of a connection under `p` sends first, from the side that
+// applies it: "fin" (that side goes to TIME_WAIT when it closes first),
+// "rst", "rst_unless_peer_fin", or "none" (the connection is kept for the
+// run). The registry's capability `ends_with`, and sockchurn-proxy's.
+std::string_view ends_with(const TcpPolicy& p);
 
 // UDP: which socket an exchange uses and what ends it.
 struct UdpPolicy {
