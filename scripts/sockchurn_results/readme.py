@@ -18,6 +18,7 @@ from .scenarios import describe
 
 BLOCK = re.compile(r"(<!-- generated:(?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- /generated -->)", re.S)
 REFERENCE = re.compile(r"<!-- reference: (?P<path>\S+) -->")
+PROXY_REFERENCE = re.compile(r"<!-- proxy-reference: (?P<path>\S+) -->")
 
 
 class ReadmeError(ValueError):
@@ -29,6 +30,12 @@ def reference_of(text):
     if not match:
         raise ReadmeError("README.md has no '<!-- reference: PATH -->' line naming the results file")
     return match.group("path")
+
+
+def proxy_reference_of(text):
+    """The proxy section's results file the README names, or None."""
+    match = PROXY_REFERENCE.search(text)
+    return match.group("path") if match else None
 
 
 def _answer_lines(ans):

@@ -27,7 +27,8 @@ def test_readme_and_which_strategy_are_current():
     for path, new in out.items():
         assert path.read_text(encoding="utf-8") == new, f"{path} is not current: run scripts/readme"
     # Every block is there, and the first image is the headline chart.
-    assert [m.group("name") for m in readme.BLOCK.finditer(text)] == ["answers", "headline-chart", "reference"]
+    assert [m.group("name") for m in readme.BLOCK.finditer(text)] == ["answers", "headline-chart", "reference",
+                                                                  "proxy-answer"]
     first_image = text.index("![")
     assert text.index("<!-- generated:headline-chart -->") < first_image
 
