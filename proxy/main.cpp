@@ -30,15 +30,9 @@ SIGINT or SIGTERM stop it (exit status 0).
 
 )";
 
-constexpr const char* kExit = R"(
-Flags take their value as --flag=VALUE or --flag VALUE.
-Exit status: 0 after a signal, 1 when it cannot listen, 2 for a bad flag.
-)";
-
 struct Options {
   Config cfg;
-  bool stats = false;
-  bool help = false;
+  sockchurn::ServerToggles toggles;
   bool list_strategies = false;
 };
 
@@ -96,24 +90,28 @@ sockchurn::Flags flag_table(Options& o) {
       .value("--backend-timeout", "SECONDS",
              "bound on a backend connect, exchange and FIN wait;\nover it the client gets 504 (default 10)",
              [&o](std::string_view v) { o.cfg.backend_timeout = seconds_flag("--backend-timeout", v); })
-      .toggle("--stats", "print counters on stderr at exit", [&o] { o.stats = true; })
       .toggle("--list-strategies",
               "print the backend strategies as JSON (name, role,\nhow a connection ends) and exit",
-              [&o] { o.list_strategies = true; })
-      .toggle("--help", "this text", [&o] { o.help = true; })
-      .alias("-h", "--help");
+              [&o] { o.list_strategies = true; });
+  sockchurn::add_server_toggles(f, o.toggles);
   return f;
 }
 
 void print_stats(const sockchurn::proxy::Stats& s) {
-  const auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  std::fprintf(stderr,
-               "sockchurn-proxy: stats accepted=%llu refused=%llu requests=%llu forwarded=%llu refused_requests=%llu "
-               "backend_errors=%llu sockets_opened=%llu connects=%llu sockets_reused=%llu pooled_reuses=%llu "
-               "ended_after_fin=%llu ended_first=%llu abandoned=%llu\n",
-               u(s.accepted), u(s.refused), u(s.requests), u(s.forwarded), u(s.refused_requests), u(s.backend_errors),
-               u(s.sockets_opened), u(s.connects), u(s.sockets_reused), u(s.pooled_reuses), u(s.ended_after_fin),
-               u(s.ended_first), u(s.abandoned));
+  sockchurn::print_counters("sockchurn-proxy",
+                            {{"accepted", s.accepted},
+                             {"refused", s.refused},
+                             {"requests", s.requests},
+                             {"forwarded", s.forwarded},
+                             {"refused_requests", s.refused_requests},
+                             {"backend_errors", s.backend_errors},
+                             {"sockets_opened", s.sockets_opened},
+                             {"connects", s.connects},
+                             {"sockets_reused", s.sockets_reused},
+                             {"pooled_reuses", s.pooled_reuses},
+                             {"ended_after_fin", s.ended_after_fin},
+                             {"ended_first", s.ended_first},
+                             {"abandoned", s.abandoned}});
 }
 
 }  // namespace
@@ -121,16 +119,16 @@ void print_stats(const sockchurn::proxy::Stats& s) {
 int main(int argc, char** argv) {
   Options opt;
   const sockchurn::Flags flags = flag_table(opt);
-  const sockchurn::ServerMain m{"sockchurn-proxy", flags, std::string(kAbout) + flags.help() + kExit, [&opt] {
+  const sockchurn::ServerMain m{"sockchurn-proxy", flags, std::string(kAbout) + flags.help() + sockchurn::kServerHelpEnd, [&opt] {
                                   if (!opt.list_strategies && opt.cfg.backend.empty())
                                     throw sockchurn::UsageError("--backend HOST:PORT is required");
                                 }};
-  if (const auto status = sockchurn::parse_server_flags(m, argc, argv, opt.help)) return *status;
+  if (const auto status = sockchurn::parse_server_flags(m, argc, argv, opt.toggles.help)) return *status;
   if (opt.list_strategies) {
     std::fputs(sockchurn::proxy::strategy_list_json().c_str(), stdout);
     return 0;
   }
   return sockchurn::run_server<sockchurn::proxy::Server>(
       m.program, opt.cfg, [&opt](auto& server) { return sockchurn::proxy::ready_line(server.port(), opt.cfg); },
-      opt.stats, [](auto& server) { print_stats(server.stats()); });
+      opt.toggles.stats, [](auto& server) { print_stats(server.stats()); });
 }
