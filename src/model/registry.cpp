@@ -69,7 +69,6 @@ constexpr Gap kGaps[] = {
 
 }  // namespace
 
-std::string_view to_string(Protocol p) { return p == Protocol::tcp ? "tcp" : "udp"; }
 std::string_view to_string(Closer c) { return c == Closer::client ? "client" : "server"; }
 std::string_view to_string(LocalPort p) { return p == LocalPort::ephemeral ? "ephemeral" : "bound"; }
 std::string_view to_string(Role r) {

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "model/policy.hpp"
+#include "net/protocol.hpp"
 #include "model/ring_features.hpp"
 
 namespace sockchurn {
 
-enum class Protocol { tcp, udp };
 enum class Closer { client, server };       // TCP: who ends the exchange
 enum class LocalPort { ephemeral, bound };  // the kernel picks, or bound once to an explicit port
 // Who drives the cycle; each engine's name, capabilities and factory are a
@@ -28,7 +28,6 @@ enum class Engine { blocking, uring, asio };
 // over each fresh one of the same protocol; references are drawn for scale.
 enum class Role { reuse, fresh, reference };
 
-std::string_view to_string(Protocol p);
 std::string_view to_string(Closer c);
 std::string_view to_string(LocalPort p);
 std::string_view to_string(Role r);

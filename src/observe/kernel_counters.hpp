@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "model/registry.hpp"
+#include "net/protocol.hpp"
 
 namespace sockchurn {
 
