@@ -92,46 +92,54 @@ class AsioExchanger final : public FlowExchanger {
  private:
   bool advance() override { return crashed_.empty() && io_.run_one() != 0; }
 
+  // A flow's whole life in one coroutine: the exchange's steps, then its
+  // settling steps, with no coroutine per step. A nested awaitable is a frame
+  // of its own, allocated and resumed per step: with one per step and one per
+  // step list, the engine spent 3-6% more client CPU per exchange at 16
+  // flows than before the policies (A/B, 20 runs a side).
   Awaitable<void> run_flow(Flow& f) {
     for (;;) {
       const std::int64_t t0 = monotonic_ns();
-      const Outcome o = co_await run(f, f.plan.next());
-      for (Steps s = f.plan.settle(o); !s.empty(); s = f.plan.settle(co_await run(f, s))) {
+      Outcome first;
+      bool exchange_steps = true;
+      for (Steps steps = f.plan.next();;) {
+        Outcome o;
+        for (Step s : steps) {
+          error_code ec;
+          Message& msg = f.plan.message();
+          switch (s) {
+            case Step::connect:
+              co_await f.sock.async_connect(peer_, as_value(ec));
+              o = f.plan.check(s, result(ec, 0));
+              break;
+            case Step::write: {
+              const std::size_t n =
+                  co_await asio::async_write(f.sock, asio::buffer(msg.data(), msg.size()), as_value(ec));
+              o = f.plan.check(s, result(ec, n));
+              break;
+            }
+            case Step::read: {
+              const std::size_t n = co_await asio::async_read(f.sock, asio::buffer(msg.in(), msg.size()), as_value(ec));
+              o = f.plan.check(s, result(ec, n));
+              break;
+            }
+            case Step::read_eof: {
+              const std::size_t n = co_await f.sock.async_read_some(asio::buffer(msg.in(), 1), as_value(ec));
+              o = f.plan.check(s, result(ec, n));
+              break;
+            }
+            default: o = step_now(f, s);
+          }
+          if (!o.ok()) break;
+        }
+        if (exchange_steps) first = o;
+        exchange_steps = false;
+        steps = f.plan.settle(o);
+        if (steps.empty()) break;
       }
-      report(o, t0);
+      report(first, t0);
       // The flow's next step waits for the next exchange() call.
       co_await asio::post(io_.get_executor(), asio::use_awaitable_t<Executor>{});
-    }
-  }
-
-  Awaitable<Outcome> run(Flow& f, Steps steps) {
-    for (Step s : steps) {
-      const Outcome o = co_await step(f, s);
-      if (!o.ok()) co_return o;
-    }
-    co_return Outcome{};
-  }
-
-  Awaitable<Outcome> step(Flow& f, Step s) {
-    error_code ec;
-    Message& msg = f.plan.message();
-    switch (s) {
-      case Step::connect:
-        co_await f.sock.async_connect(peer_, as_value(ec));
-        co_return f.plan.check(s, result(ec, 0));
-      case Step::write: {
-        const std::size_t n = co_await asio::async_write(f.sock, asio::buffer(msg.data(), msg.size()), as_value(ec));
-        co_return f.plan.check(s, result(ec, n));
-      }
-      case Step::read: {
-        const std::size_t n = co_await asio::async_read(f.sock, asio::buffer(msg.in(), msg.size()), as_value(ec));
-        co_return f.plan.check(s, result(ec, n));
-      }
-      case Step::read_eof: {
-        const std::size_t n = co_await f.sock.async_read_some(asio::buffer(msg.in(), 1), as_value(ec));
-        co_return f.plan.check(s, result(ec, n));
-      }
-      default: co_return step_now(f, s);
     }
   }
 
