@@ -29,16 +29,15 @@ trap 'rm -rf "$work"' EXIT
 # may still be in them (a namespace with a process in it, and its veth end,
 # live on even after `ip netns del`).
 record_inodes='stat -L -c %i /run/netns/$0-srv /run/netns/$0-cli > '"$work"'/inodes'
-# A process's start time (clock ticks since boot, /proc/PID/stat field 22).
-start_of() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
-# Each case marks when it starts: only a process started since can be the
-# run's leftover. (The kernel reuses a freed namespace's inode number, so an
-# older process that another test put in a namespace created after the run's
-# ended could otherwise match: CI saw a Python test's worker "in a namespace
-# of the run".)
-# (/proc/self is sed's own process here: it started just now.)
-mark_start() { case_start=$(sed 's/.*) //' /proc/self/stat | cut -d' ' -f20); }
-case_start=0
+# Each case marks the processes it starts with its own environment variable
+# (ip netns exec, taskset and the programs pass it on): only a process that
+# carries it can be the run's leftover. The kernel reuses a freed namespace's
+# inode number at once, so a process that another test (the Python tests'
+# slice workers) put in a namespace created after the run's ended has the
+# same inode: CI saw those "in a namespace of the run".
+case_seq=0
+mark_start() { case_seq=$((case_seq + 1)); export SOCKCHURN_SMOKE_CASE="$$-$case_seq"; }
+in_case() { tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx "SOCKCHURN_SMOKE_CASE=$SOCKCHURN_SMOKE_CASE"; }
 check_gone() {
   local prefix=$1 what=$2 ino pid
   if ip netns list | grep -qE "^$prefix-(srv|cli)( |$)"; then
@@ -49,7 +48,7 @@ check_gone() {
   for ino in $(cat "$work/inodes"); do
     for pid in $(ls /proc | grep -E '^[0-9]+$'); do
       [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$ino" ] &&
-        [ "$(start_of "$pid")" -ge "$case_start" ] 2>/dev/null &&
+        in_case "$pid" &&
         fail "$what: process $pid ($(cat /proc/$pid/comm 2>/dev/null)) is still in a namespace of the run"
     done
   done
