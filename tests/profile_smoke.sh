@@ -3,8 +3,9 @@
 # port, 1 s): profile.json, the bucket chart and the flame graphs exist, the
 # buckets add up to the run's measured CPU per exchange (the sum check, client
 # and server together), and
-# the syscall-counting run saw the strategy's calls (two connect() per exchange:
-# connect and the AF_UNSPEC disconnect, one sendto, one recvfrom).
+# the syscall-counting run saw the strategy's calls (two connect() per sendto():
+# connect and the AF_UNSPEC disconnect, one recvfrom; per exchange, 2, 1 and 1
+# within the profile's tolerance).
 #   tests/profile_smoke.sh
 # Exit status 77 (CTest's skip) when not root, or perf cannot record
 # cpu-clock with call graphs here. Builds Release like scripts/profile does.
@@ -58,9 +59,21 @@ for key in ("kernel", "git_commit", "perf_version", "sysctl.net.ipv4.tcp_tw_reus
     if not doc["provenance"].get(key):
         problems.append(f"provenance lacks {key}")
 calls = {k: v["calls"] for k, v in g.get("syscalls", {}).get("client", {}).items()}
+# The calls are counted exactly, so their proportions are exact: two connect()
+# and one recvfrom() per sendto(). Per exchange they rest on the window's
+# exchanges, estimated as the run's rate x the window's length, which a busy
+# machine (the tests run two at a time) skews by a few percent (CI: 0.92-1.00):
+# that estimate is held to the profile's own tolerance, as the sum check is.
+sends = calls.get("sendto", 0)
+for name, per_send in (("connect", 2), ("recvfrom", 1)):
+    if not sends or abs(calls.get(name, 0) / sends - per_send) > 0.01 * per_send:
+        problems.append(f"{name}: {calls.get(name, 0):.3f} calls per exchange against sendto's {sends:.3f}, "
+                        f"expected {per_send} per sendto")
+tolerance = doc["sum_check"].get("tolerance", 0.10)
 for name, expected in (("connect", 2), ("sendto", 1), ("recvfrom", 1)):
-    if abs(calls.get(name, 0) - expected) > 0.05 * expected:
-        problems.append(f"{name}: {calls.get(name, 0):.3f} calls per exchange, expected {expected}")
+    if abs(calls.get(name, 0) - expected) > tolerance * expected:
+        problems.append(f"{name}: {calls.get(name, 0):.3f} calls per exchange, expected {expected} "
+                        f"within {tolerance:.0%}")
 if calls.get("socket", 0) > 0.01:
     problems.append(f"socket: {calls['socket']:.3f} calls per exchange; reuse should create none")
 for p in problems:
