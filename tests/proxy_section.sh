@@ -23,7 +23,16 @@ out=$(env PATH=/nonexistent /usr/bin/python3 "$section" --proxy-binary "$binary"
 if [ "$(id -u)" -eq 0 ]; then
   [ "$out" = "proxy_section: skipped: nginx, haproxy, wrk not installed (scripts/setup installs nginx, haproxy, wrk)" ] ||
     fail "missing tools: '$out'"
-  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 "$section" 2>&1); status=$?
+  # nobody runs a copy of scripts/ where it cannot read the checkout (a
+  # clone under /root, mode 700, on a fresh machine).
+  as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+  readable=$section
+  if ! as_nobody test -r "$section" 2>/dev/null; then
+    copy=$(mktemp -d) && chmod 755 "$copy" && cp -r "$here/scripts" "$copy/" && chmod -R a+rX "$copy" &&
+      readable=$copy/scripts/proxy_section
+  fi
+  out=$(as_nobody /usr/bin/python3 "$readable" 2>&1); status=$?
+  [ "$readable" = "$section" ] || rm -rf "$copy"
 else
   out=$(/usr/bin/python3 "$section" 2>&1); status=$?
 fi

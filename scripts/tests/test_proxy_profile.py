@@ -9,11 +9,13 @@ are real captures of sockchurn-proxy in the proxy section (scripts/proxy_section
 closing after each response), cut to their first 30 samples.
 """
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -202,6 +204,22 @@ def as_nobody():
     return ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups") if ROOT else ()
 
 
+@contextlib.contextmanager
+def scripts_for_nobody():
+    """SCRIPTS, or a copy of it that nobody may read where it cannot read the
+    checkout (a clone under /root, mode 700, on a fresh machine)."""
+    if subprocess.run([*as_nobody(), "test", "-r", str(SCRIPTS / "proxy_profile")]).returncode == 0:
+        yield SCRIPTS
+        return
+    with tempfile.TemporaryDirectory() as top:
+        os.chmod(top, 0o755)
+        copy = Path(top) / "scripts"
+        shutil.copytree(SCRIPTS, copy, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+        for path in (copy, *copy.rglob("*")):
+            path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.is_dir() else 0))
+        yield copy
+
+
 @pytest.mark.parametrize("script, args, message", [
     ("proxy_section", ["--perf-dir", "perf"], f"proxy_section: --perf-dir: {NOT_ROOT}"),
     ("proxy_profile", ["perf"], f"proxy_profile: {NOT_ROOT}"),
@@ -210,7 +228,8 @@ def test_not_root_is_one_line(tmp_path, script, args, message):
     if ROOT and shutil.which("setpriv") is None:
         pytest.skip("setpriv is not installed")
     os.chmod(tmp_path, 0o777)
-    done = run([SCRIPTS / script, *args], tmp_path, prefix=as_nobody())
+    with scripts_for_nobody() as scripts:
+        done = run([scripts / script, *args], tmp_path, prefix=as_nobody())
     assert (done.returncode, done.stderr) == (1, message + "\n")
     assert not (tmp_path / "perf").exists()
 
